@@ -1,0 +1,132 @@
+"""Feed pages and the node document (spec §6, §7).
+
+The feed is an OpenActive RPDE 1.0 feed with change-number ordering.  These
+types describe the wire shape; :func:`check_walk_step` holds the rules a
+reader can check about consecutive pages, so ``signpost check-feed`` and the
+node's own sync share them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+from msgspec import Meta, Struct
+
+from .envelope import Envelope
+from .errors import InvalidFeed
+
+__all__ = [
+    "PROTOCOL",
+    "PAGE_SIZE",
+    "FeedItem",
+    "FeedPage",
+    "NodeDocument",
+    "decode_page",
+    "decode_node_document",
+    "after_change_number",
+    "check_walk_step",
+]
+
+PROTOCOL = "signpost/1"
+PAGE_SIZE = 500
+
+
+class FeedItem(Struct, kw_only=True, omit_defaults=True):
+    """One RPDE item.  ``data`` on updates; ``tombstone`` (or nothing) on deletions.
+
+    A deleted item without a tombstone appears only in a filtered slice and
+    means "this record left the slice", not "the publisher deleted it".
+    """
+
+    state: Literal["updated", "deleted"]
+    kind: Annotated[str, Meta(max_length=40)]
+    id: Annotated[str, Meta(max_length=200)]
+    modified: Annotated[int, Meta(ge=0)]
+    data: Envelope | None = None
+    tombstone: Envelope | None = None
+
+
+class FeedPage(Struct, kw_only=True):
+    next: Annotated[str, Meta(max_length=4096)]
+    items: list[FeedItem]
+    license: str | None = None
+    epoch: str | None = None
+
+
+class NodeDocument(Struct, kw_only=True):
+    """``GET /.well-known/signpost``."""
+
+    protocol: str
+    name: str
+    url: str
+    publisher: str
+    keylog: list[Envelope]
+    feed: str
+    follows: list[str] = []
+    license: str | None = None
+    software: str | None = None
+
+
+_PAGE = msgspec.json.Decoder(FeedPage)
+_DOC = msgspec.json.Decoder(NodeDocument)
+
+
+def decode_page(data: bytes) -> FeedPage:
+    """Decode a feed page; a malformed item fails the page as a whole.
+
+    The envelopes inside are only shape-checked here; each one is verified
+    on its own later so one bad record does not cost the rest of the page.
+    """
+    try:
+        return _PAGE.decode(data)
+    except msgspec.DecodeError as e:
+        raise InvalidFeed(f"not a feed page: {e}") from e
+
+
+def decode_node_document(data: bytes) -> NodeDocument:
+    try:
+        doc = _DOC.decode(data)
+    except msgspec.DecodeError as e:
+        raise InvalidFeed(f"not a Signpost node document: {e}") from e
+    if doc.protocol != PROTOCOL:
+        raise InvalidFeed(f"node speaks {doc.protocol!r}, not {PROTOCOL!r}")
+    return doc
+
+
+def after_change_number(url: str) -> int | None:
+    """The ``afterChangeNumber`` a ``next`` URL asks for (None on the first page)."""
+    values = parse_qs(urlsplit(url).query).get("afterChangeNumber")
+    if not values:
+        return None
+    try:
+        return int(values[-1])
+    except ValueError as e:
+        raise InvalidFeed(f"next URL has a non-integer afterChangeNumber: {url[:200]}") from e
+
+
+def check_walk_step(requested_after: int | None, page: FeedPage) -> None:
+    """The RPDE rules one page must keep relative to the cursor that fetched it.
+
+    Items are strictly increasing and all beyond the cursor; ``next`` names
+    the last item's change number, or, on an empty page, repeats the cursor.
+    """
+    floor = requested_after if requested_after is not None else -1
+    last = floor
+    for item in page.items:
+        if item.modified <= last:
+            raise InvalidFeed(
+                f"item {item.id} has modified {item.modified}, not above {last}: the feed went backwards"
+            )
+        last = item.modified
+        if item.state == "updated" and item.data is None:
+            raise InvalidFeed(f"updated item {item.id} has no data")
+        if item.state == "deleted" and item.data is not None:
+            raise InvalidFeed(f"deleted item {item.id} carries data (RPDE forbids it)")
+    nxt = after_change_number(page.next)
+    if page.items:
+        if nxt != last:
+            raise InvalidFeed(f"next asks after {nxt}, but the page's last item is {last}")
+    elif requested_after is not None and nxt != requested_after:
+        raise InvalidFeed(f"empty page's next asks after {nxt}, not the same {requested_after}")

@@ -1,0 +1,126 @@
+"""Strict I-JSON parsing of payload bytes (spec §3.3).
+
+Signatures cover bytes, so the bytes must mean one thing to every JSON parser
+in every language.  This module rejects what parsers disagree on: duplicate
+keys, non-integer numbers (and integers beyond ±2**53-1), non-ASCII keys,
+lone surrogates, invalid UTF-8, a byte-order mark, and deep nesting.  Each
+rejection names the JSON path where the problem is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import InvalidPayload
+
+__all__ = ["MAX_PAYLOAD_BYTES", "MAX_DEPTH", "parse_payload"]
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_DEPTH = 16
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class _Pairs(dict[str, Any]):
+    """A decoded JSON object that remembers whether a key appeared twice."""
+
+    __slots__ = ("duplicate",)
+    duplicate: str | None
+
+
+class _NonInteger:
+    """Stands in for a float so the walk can report where it was."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _pairs(items: list[tuple[str, Any]]) -> _Pairs:
+    obj = _Pairs(items)
+    obj.duplicate = None
+    if len(obj) != len(items):
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                obj.duplicate = key
+                break
+            seen.add(key)
+    return obj
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_float=_NonInteger,
+    parse_constant=_NonInteger,
+)
+
+
+def _child(path: str, key: str) -> str:
+    if key.isidentifier():
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _check_string(value: str, path: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidPayload(path, "lone surrogate in string", reason="lone-surrogate") from None
+
+
+def _walk(value: Any, path: str, depth: int) -> Any:
+    """Check one parsed value; return it with ``_Pairs`` turned into plain dicts."""
+    if depth > MAX_DEPTH:
+        raise InvalidPayload(path, f"nested deeper than {MAX_DEPTH} levels", reason="too-deep")
+    if isinstance(value, _Pairs):
+        if value.duplicate is not None:
+            raise InvalidPayload(
+                _child(path, value.duplicate), "duplicate key", reason="duplicate-key"
+            )
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not key.isascii():
+                raise InvalidPayload(_child(path, "?"), f"non-ASCII key {key!r}", reason="non-ascii-key")
+            out[key] = _walk(item, _child(path, key), depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_walk(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, str):
+        _check_string(value, path)
+        return value
+    if isinstance(value, _NonInteger):
+        raise InvalidPayload(path, f"non-integer number {value.text}", reason="non-integer-number")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidPayload(path, "integer outside ±(2**53-1)", reason="integer-range")
+    return value
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    """Parse payload bytes under the I-JSON rules; the top level must be an object.
+
+    Raises :class:`InvalidPayload` with a ``$.path`` and a stable ``reason``.
+    """
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise InvalidPayload("$", f"payload is {len(body)} bytes; the limit is {MAX_PAYLOAD_BYTES}", reason="too-large")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InvalidPayload("$", f"invalid UTF-8 at byte {e.start}", reason="invalid-utf8") from e
+    if text.startswith("\ufeff"):
+        raise InvalidPayload("$", "byte-order mark before JSON", reason="bom")
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except RecursionError as e:
+        raise InvalidPayload("$", "nested too deeply", reason="too-deep") from e
+    except json.JSONDecodeError as e:
+        raise InvalidPayload("$", f"not JSON: {e.msg} (char {e.pos})", reason="not-json") from e
+    if text[end:].strip(" \t\r\n"):
+        raise InvalidPayload("$", "trailing data after JSON value", reason="not-json")
+    if not isinstance(value, _Pairs):
+        raise InvalidPayload("$", "payload must be a JSON object", reason="not-object")
+    result: dict[str, Any] = _walk(value, "$", 0)
+    return result
