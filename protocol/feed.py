@@ -109,9 +109,13 @@ def after_change_number(url: str) -> int | None:
 def check_walk_step(requested_after: int | None, page: FeedPage) -> None:
     """The RPDE rules one page must keep relative to the cursor that fetched it.
 
-    Items are strictly increasing and all beyond the cursor; ``next`` names
-    the last item's change number, or, on an empty page, repeats the cursor.
+    At most :data:`PAGE_SIZE` items, strictly increasing and all beyond the
+    cursor; ``data`` only on updates, ``tombstone`` only on deletions;
+    ``next`` names the last item's change number, or, on an empty page,
+    repeats the cursor.
     """
+    if len(page.items) > PAGE_SIZE:
+        raise InvalidFeed(f"page holds {len(page.items)} items; the limit is {PAGE_SIZE}")
     floor = requested_after if requested_after is not None else -1
     last = floor
     for item in page.items:
@@ -124,6 +128,8 @@ def check_walk_step(requested_after: int | None, page: FeedPage) -> None:
             raise InvalidFeed(f"updated item {item.id} has no data")
         if item.state == "deleted" and item.data is not None:
             raise InvalidFeed(f"deleted item {item.id} carries data (RPDE forbids it)")
+        if item.state == "updated" and item.tombstone is not None:
+            raise InvalidFeed(f"updated item {item.id} carries a tombstone")
     nxt = after_change_number(page.next)
     if page.items:
         if nxt != last:

@@ -149,12 +149,17 @@ def _parse(env: dsse.Envelope, index: int) -> _Parsed:
     return _Parsed(env, body, entry, entry_hash(body))
 
 
-def _signed_by(p: _Parsed, recovery: frozenset[str]) -> bool:
+def _require_signed_by(p: _Parsed, recovery: frozenset[str], revoked: frozenset[str], what: str) -> None:
+    """Raise unless a recovery key in force signed ``p``, with a reason that says why not."""
+    signers = [s.keyid for s in p.env.signatures]
+    if not any(k in recovery for k in signers):
+        if any(k in revoked for k in signers):
+            raise InvalidKeyLog(f"{what} is signed by a revoked recovery key", reason="revoked-key")
+        raise InvalidKeyLog(f"{what} is not signed by a recovery key in force", reason="not-recovery-key")
     try:
         dsse.check_signature(p.env, dsse.KEYLOG_TYPE, p.body, recovery)
-    except SignpostError:
-        return False
-    return True
+    except SignpostError as e:
+        raise InvalidKeyLog(f"{what}: {e}", reason="bad-signature") from e
 
 
 def verify_keylog(envelopes: list[dsse.Envelope], *, publisher: str | None = None) -> KeyLog:
@@ -169,7 +174,8 @@ def verify_keylog(envelopes: list[dsse.Envelope], *, publisher: str | None = Non
     if not envelopes:
         raise InvalidKeyLog("the key log is empty", reason="empty")
     parsed = [_parse(env, i) for i, env in enumerate(envelopes)]
-    geneses = [p for p in parsed if p.entry.op == "genesis"]
+    # The same genesis served twice is one genesis, not two.
+    geneses = list({p.hash: p for p in parsed if p.entry.op == "genesis"}.values())
     if publisher is not None:
         geneses = [p for p in geneses if publisher_id(p.body) == publisher]
         if not geneses:
@@ -180,8 +186,7 @@ def verify_keylog(envelopes: list[dsse.Envelope], *, publisher: str | None = Non
     g = genesis.entry
     if g.prev is not None or g.revoked:
         raise InvalidKeyLog("genesis must have no prev and revoke nothing", reason="malformed-entry")
-    if not _signed_by(genesis, frozenset(g.recovery)):
-        raise InvalidKeyLog("genesis is not signed by one of its own recovery keys", reason="bad-signature")
+    _require_signed_by(genesis, frozenset(g.recovery), frozenset(), "the genesis entry")
     for k in (*g.signing, *g.recovery):
         try:
             public_key_for(k)
@@ -208,13 +213,9 @@ def verify_keylog(envelopes: list[dsse.Envelope], *, publisher: str | None = Non
     used = {genesis.hash}
     while head.hash in children:
         candidates = children.pop(head.hash)
-        valid = [c for c in candidates if _signed_by(c, recovery - revoked)]
-        if len(valid) != len(candidates):
-            raise InvalidKeyLog(
-                f"an entry after {head.hash[:12]} is not signed by a recovery key in force",
-                reason="bad-signature",
-            )
-        valid.sort(key=lambda c: c.hash)
+        for c in candidates:
+            _require_signed_by(c, recovery - revoked, revoked, f"the entry after {head.hash[:12]}")
+        valid = sorted(candidates, key=lambda c: c.hash)
         if len(valid) > 1:
             forks.append(Fork(prev=head.hash, kept=valid[0].hash, dropped=tuple(c.hash for c in valid[1:])))
             # The losing branches are discarded whole.

@@ -3,13 +3,14 @@
 Signatures cover bytes, so the bytes must mean one thing to every JSON parser
 in every language.  This module rejects what parsers disagree on: duplicate
 keys, non-integer numbers (and integers beyond ±2**53-1), non-ASCII keys,
-lone surrogates, invalid UTF-8, a byte-order mark, and deep nesting.  Each
+lone surrogates, Unicode noncharacters, invalid UTF-8, a byte-order mark, and deep nesting.  Each
 rejection names the JSON path where the problem is.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .errors import InvalidPayload
@@ -57,10 +58,23 @@ _DECODER = json.JSONDecoder(
 )
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _child(path: str, key: str) -> str:
-    if key.isidentifier():
+    """``$.name`` for plain ASCII names, else ``$["key"]`` JSON-quoted in ASCII (spec §3.3)."""
+    if _PLAIN_KEY.fullmatch(key):
         return f"{path}.{key}"
-    return f"{path}[{json.dumps(key)}]"
+    return f"{path}[{json.dumps(key, ensure_ascii=True)}]"
+
+
+# I-JSON (RFC 7493 §2.1) forbids Unicode noncharacters as well as surrogates:
+# U+FDD0..U+FDEF and the last two code points of every plane.
+_NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(17))
+    + "]"
+)
 
 
 def _check_string(value: str, path: str) -> None:
@@ -68,6 +82,11 @@ def _check_string(value: str, path: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidPayload(path, "lone surrogate in string", reason="lone-surrogate") from None
+    found = _NONCHARACTER.search(value)
+    if found is not None:
+        raise InvalidPayload(
+            path, f"Unicode noncharacter U+{ord(found.group()):04X} in string", reason="noncharacter"
+        )
 
 
 def _walk(value: Any, path: str, depth: int) -> Any:
@@ -82,7 +101,7 @@ def _walk(value: Any, path: str, depth: int) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not key.isascii():
-                raise InvalidPayload(_child(path, "?"), f"non-ASCII key {key!r}", reason="non-ascii-key")
+                raise InvalidPayload(_child(path, key), "non-ASCII key", reason="non-ascii-key")
             out[key] = _walk(item, _child(path, key), depth + 1)
         return out
     if isinstance(value, list):

@@ -334,6 +334,8 @@ def decode_version(body: bytes) -> Version:
         if "unknown field" in problem:
             # Only the privacy-bearing structs forbid unknown fields.
             reason = "tombstone-with-content" if target is Tombstone else "forbidden-field"
+        elif path == "$.contact.consent" or (path == "$.contact" and "`consent`" in problem):
+            reason = "contact-without-consent"
         raise InvalidRecord(path, problem, reason=reason) from e
     if isinstance(version, Record):
         _check_dates(version)
