@@ -1,0 +1,5 @@
+"""``python -m node`` is ``signpost``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,260 @@
+"""SQLite storage: one writer thread, reader threads, WAL (house style §6).
+
+All SQL runs off the event loop.  Writes go through a single thread so change
+numbers are assigned in commit order; a write function runs inside
+``BEGIN IMMEDIATE`` so its records and any cursor it moves commit together
+or not at all.  ``secure_delete`` is on, so a deleted record's text is
+overwritten in the file rather than left in free pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Iterator, ParamSpec, TypeVar
+
+__all__ = ["Store", "connect", "transaction", "init_schema", "get_meta", "set_meta", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+P = ParamSpec("P")
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- One row per (publisher, id): the winning version, its envelope exactly as served.
+-- change is the feed's change number; a changed record gets a new, larger one.
+CREATE TABLE IF NOT EXISTS versions (
+    change INTEGER PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    deleted INTEGER NOT NULL,
+    keyid TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    via TEXT,
+    received INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_record ON versions (publisher, id);
+
+-- Live, searchable listings (no tombstones): derived from versions.
+CREATE TABLE IF NOT EXISTS listings (
+    rowid INTEGER PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    summary TEXT,
+    description TEXT,
+    topics TEXT NOT NULL DEFAULT '',
+    audience TEXT,
+    area TEXT,
+    delivery TEXT NOT NULL,
+    private INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    free INTEGER,
+    lat REAL,
+    lon REAL,
+    days INTEGER NOT NULL DEFAULT 0,
+    evening INTEGER NOT NULL DEFAULT 0,
+    reviewed TEXT,
+    rev INTEGER NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS listings_record ON listings (publisher, id);
+CREATE INDEX IF NOT EXISTS listings_kind ON listings (kind);
+CREATE INDEX IF NOT EXISTS listings_lat ON listings (lat);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(
+    name, summary, description, topics, area, audience,
+    content='listings', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE TRIGGER IF NOT EXISTS listings_ai AFTER INSERT ON listings BEGIN
+    INSERT INTO listings_fts (rowid, name, summary, description, topics, area, audience)
+    VALUES (new.rowid, new.name, new.summary, new.description, new.topics, new.area, new.audience);
+END;
+CREATE TRIGGER IF NOT EXISTS listings_ad AFTER DELETE ON listings BEGIN
+    INSERT INTO listings_fts (listings_fts, rowid, name, summary, description, topics, area, audience)
+    VALUES ('delete', old.rowid, old.name, old.summary, old.description, old.topics, old.area, old.audience);
+END;
+CREATE TRIGGER IF NOT EXISTS listings_au AFTER UPDATE ON listings BEGIN
+    INSERT INTO listings_fts (listings_fts, rowid, name, summary, description, topics, area, audience)
+    VALUES ('delete', old.rowid, old.name, old.summary, old.description, old.topics, old.area, old.audience);
+    INSERT INTO listings_fts (rowid, name, summary, description, topics, area, audience)
+    VALUES (new.rowid, new.name, new.summary, new.description, new.topics, new.area, new.audience);
+END;
+
+-- Key logs of every publisher we carry, as verified envelope lists.
+CREATE TABLE IF NOT EXISTS keylogs (
+    publisher TEXT PRIMARY KEY,
+    envelopes BLOB NOT NULL,
+    head TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+
+-- Where a private group really meets: never served, never in a payload.
+CREATE TABLE IF NOT EXISTS private_places (
+    id TEXT PRIMARY KEY,
+    venue TEXT,
+    address TEXT,
+    postcode TEXT
+);
+
+CREATE TABLE IF NOT EXISTS peers (
+    url TEXT PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    name TEXT,
+    added INTEGER NOT NULL,
+    cursor INTEGER,
+    next_url TEXT,
+    epoch TEXT,
+    etag TEXT,
+    last_attempt INTEGER,
+    last_success INTEGER,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    retry_at INTEGER NOT NULL DEFAULT 0,
+    merged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0
+);
+
+-- Why records from a peer were refused (kept for status pages).
+CREATE TABLE IF NOT EXISTS peer_log (
+    rowid INTEGER PRIMARY KEY,
+    peer TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    item TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS peer_log_peer ON peer_log (peer, rowid);
+
+-- Versions dated too far in the future: held and retried, never dropped.
+CREATE TABLE IF NOT EXISTS quarantine (
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    envelope BLOB NOT NULL,
+    peer TEXT,
+    reason TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (publisher, id, rev)
+);
+
+CREATE TABLE IF NOT EXISTS equivocations (
+    rowid INTEGER PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    kept BLOB NOT NULL,
+    other BLOB NOT NULL,
+    at INTEGER NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the node's pragmas; autocommit, transactions are explicit."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -16000")
+    return conn
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str | int) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, str(value)),
+    )
+
+
+def init_schema(conn: sqlite3.Connection) -> None:
+    """Create tables if missing; give a new database its feed epoch."""
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+    with transaction(conn):
+        if get_meta(conn, "epoch") is None:
+            set_meta(conn, "epoch", secrets.token_hex(8))
+            set_meta(conn, "schema_version", SCHEMA_VERSION)
+            set_meta(conn, "last_change", 0)
+            set_meta(conn, "last_rev", 0)
+
+
+class Store:
+    """Runs SQL functions on threads: one writer, a few readers, each with its own connection."""
+
+    def __init__(self, path: Path, *, readers: int = 4) -> None:
+        self.path = path
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = connect(path)
+        try:
+            init_schema(conn)
+        finally:
+            conn.close()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return fn(self._conn(), *args)
+
+    def _run_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn = self._conn()
+        with transaction(conn):
+            return fn(conn, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run, fn, args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` on the writer thread inside one transaction."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self._run_tx, fn, args)
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()

@@ -1,0 +1,1 @@
+"""HTTP views, one module per resource (house style: datasette's views/)."""
