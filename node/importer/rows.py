@@ -1,0 +1,379 @@
+"""One spreadsheet row → one :class:`Listing` (or the reasons it cannot be one).
+
+The privacy rules live here.  A row marked private publishes only the area
+from :meth:`Geo.area_for_postcode` (sector label, authority name, centroid);
+its venue, address and postcode go to :class:`PrivatePlace` and nowhere else.
+Contact details are published only when the consent cell says yes.  Every
+listing is checked by decoding it exactly as a receiver would
+(:func:`protocol.records.decode_version`) before it is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any, Final
+
+import msgspec
+
+from node.geo import Geo
+from protocol.errors import InvalidPayload, InvalidRecord
+from protocol.records import Record, decode_version, encode_payload
+
+from . import cells
+from .cells import CellError, CellValue, TimeRange, text
+from .model import Listing, PrivatePlace, Problem
+from .schedule_text import parse_schedule
+
+__all__ = ["slugify", "listing_id", "RowReader", "DUMMY_PUBLISHER", "check_fields", "ENVELOPE_FIELDS"]
+
+DUMMY_PUBLISHER: Final = "sp1:" + "a" * 26
+ENVELOPE_FIELDS: Final = ("publisher", "id", "rev", "updated", "deleted")
+UNKNOWN_POSTCODE: Final = (
+    "postcode not recognised (Northern Ireland, Channel Islands and Isle of Man are not in the shipped data); "
+    "check it, or leave it blank and give the area in the description"
+)
+_POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.I)
+_ID_MAX: Final = 80
+# Limits from protocol/records.py, so a long cell is cut with a warning rather than rejected.
+_LIMITS: Final[dict[str, int]] = {"name": 200, "summary": 500, "description": 8000, "audience": 200, "text": 200}
+
+
+def slugify(value: str) -> str:
+    """Lower-case ASCII words joined by hyphens, cut at a word boundary to fit an id."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("&", " and ").replace("'", "").replace("’", "")
+    slug = re.sub(r"[^a-z0-9._]+", "-", folded)
+    slug = re.sub(r"-{2,}", "-", slug).strip("-._")
+    if len(slug) > _ID_MAX:
+        cut = slug[:_ID_MAX]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[20:] else cut
+    return slug.strip("-._")
+
+
+def listing_id(name: str, organisation: str | None) -> str:
+    """The stable id of a row without an ID column: organisation + name, slugified.
+
+    The organisation is left out when the name already starts with it
+    ("Leeds Mind Walking Group" by "Leeds Mind").  A name with no Latin letters
+    (emoji only, another script) gets a short hash of itself, still stable.
+    """
+    name_slug, org_slug = slugify(name), slugify(organisation or "")
+    combined = name_slug if not org_slug or name_slug.startswith(org_slug) else slugify(f"{organisation} {name}")
+    if combined:
+        return combined
+    digest = hashlib.sha256(f"{organisation or ''}\x00{name}".encode()).hexdigest()[:12]
+    return f"listing-{digest}"
+
+
+def check_fields(fields: dict[str, Any], record_id: str) -> dict[str, Any]:
+    """Decode the fields exactly as a receiver would; return them normalised, or raise InvalidRecord."""
+    payload = {"publisher": DUMMY_PUBLISHER, "id": record_id, "rev": 0, "updated": "1970-01-01T00:00:00Z", **fields}
+    version = decode_version(encode_payload(payload))
+    assert isinstance(version, Record)
+    out: dict[str, Any] = msgspec.to_builtins(version)
+    for key in ENVELOPE_FIELDS:
+        out.pop(key, None)
+    return out
+
+
+def _cut(value: str | None, limit: int) -> tuple[str | None, bool]:
+    if value is None or len(value) <= limit:
+        return value, False
+    return value[: limit - 1].rstrip() + "…", True
+
+
+class RowReader:
+    """Turns rows of one sheet into listings.  ``columns`` maps field → (column index, header)."""
+
+    def __init__(self, columns: dict[str, tuple[int, str]], *, geo: Geo, default_kind: str) -> None:
+        self.columns = columns
+        self.geo = geo
+        self.default_kind = default_kind
+
+    def read(self, rownum: int, row: list[CellValue]) -> tuple[Listing | None, list[Problem]]:
+        return _Row(self, rownum, row).build()
+
+
+class _Row:
+    """The work on one row: collects problems as it goes, builds the fields at the end."""
+
+    def __init__(self, reader: RowReader, rownum: int, row: list[CellValue]) -> None:
+        self.r = reader
+        self.rownum = rownum
+        self.row = row
+        self.problems: list[Problem] = []
+
+    # -- helpers ---------------------------------------------------------
+
+    def header(self, field: str) -> str | None:
+        col = self.r.columns.get(field)
+        return col[1] if col else None
+
+    def raw(self, field: str) -> CellValue:
+        col = self.r.columns.get(field)
+        if col is None:
+            return None
+        value = self.row[col[0]]
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def text(self, field: str, limit: int | None = None) -> str | None:
+        value = text(self.raw(field))
+        if limit is not None:
+            value, cut = _cut(value, limit)
+            if cut:
+                self.warn(field, f"longer than {limit} characters, so it was shortened; shorten it in the sheet")
+        return value
+
+    def error(self, field: str | None, message: str) -> None:
+        self.problems.append(Problem(self.rownum, self.header(field) if field else None, message, "error"))
+
+    def warn(self, field: str | None, message: str) -> None:
+        self.problems.append(Problem(self.rownum, self.header(field) if field else None, message, "warning"))
+
+    def parse(self, field: str, parser: Callable[[CellValue], Any], *, fatal: bool = False) -> Any:
+        value = self.raw(field)
+        if value is None:
+            return None
+        try:
+            return parser(value)
+        except CellError as e:
+            (self.error if fatal else self.warn)(field, str(e) + ("" if fatal else "; left out"))
+            return None
+
+    # -- the row ---------------------------------------------------------
+
+    def build(self) -> tuple[Listing | None, list[Problem]]:
+        fields: dict[str, Any] = {}
+        name = self.text("name", _LIMITS["name"])
+        if name is None:
+            self.error("name", "this row has no name; fill in the name of the group or activity")
+        kind = self.parse("kind", cells.parse_kind) or self.r.default_kind
+        organisation = self.text("organisation", 200)
+        record_id = self._id(name, organisation)
+
+        fields["kind"] = kind
+        fields["name"] = name or ""
+        for key in ("summary", "description", "audience"):
+            if value := self.text(key, _LIMITS[key]):
+                fields[key] = value
+        if topics := self._topics():
+            fields["topics"] = topics
+        delivery = self.parse("delivery", cells.parse_delivery)
+        if delivery:
+            fields["delivery"] = delivery
+        private = self._private()
+        if private:
+            fields["private"] = True
+        schedule = self._schedule()
+        if schedule:
+            fields["schedule"] = schedule
+        location, place = self._location(private)
+        if location:
+            fields["location"] = location
+        if join := self._join():
+            fields["join"] = join
+        if cost := self.parse("cost", cells.parse_cost):
+            fields["cost"] = cost
+        if accessibility := [a[:200] for a in cells.split_list(self.raw("accessibility"), r"[;\n|]")][:20]:
+            fields["accessibility"] = accessibility
+        if languages := self._languages():
+            fields["languages"] = languages
+        if contact := self._contact():
+            fields["contact"] = contact
+        if website := self.parse("website", cells.parse_url):
+            fields["website"] = website
+        if organisation:
+            fields["organisation"] = {"name": organisation}
+        if kind == "role" and (role := self._role()):
+            fields["role"] = role
+        if status := self.parse("status", cells.parse_status):
+            fields["status"] = status
+        if reviewed := self._reviewed():
+            fields["reviewed"] = reviewed
+
+        if any(p.severity == "error" for p in self.problems) or record_id is None:
+            return None, self.problems
+        try:
+            checked = check_fields(fields, record_id)
+        except (InvalidRecord, InvalidPayload) as e:
+            top = re.match(r"^\$\.([a-z_]+)", e.path)
+            field = top.group(1) if top else None
+            self.problems.append(
+                Problem(self.rownum, self.header(field) if field else None, f"{e.problem} (at {e.path}); correct this cell", "error")
+            )
+            return None, self.problems
+        return Listing(record_id, self.rownum, checked, place), self.problems
+
+    def _id(self, name: str | None, organisation: str | None) -> str | None:
+        given = self.text("id")
+        if given is not None:
+            slug = slugify(given)
+            if not slug:
+                self.error("id", f"{given!r} cannot be used as an id; use letters, digits and hyphens")
+                return None
+            if slug != given:
+                self.warn("id", f"{given!r} was turned into the id {slug!r}; use that form in the sheet to avoid surprises")
+            return slug
+        return listing_id(name, organisation) if name else None
+
+    def _private(self) -> bool:
+        value = self.raw("private")
+        if value is None:
+            return False
+        try:
+            return cells.parse_yes_no(value)
+        except CellError as e:
+            self.warn("private", f"{e}; treated as private, so the address is not published")
+            return True
+
+    def _postcode(self, venue: str | None, address: str | None) -> str | None:
+        raw = self.text("postcode")
+        if raw is not None:
+            norm = Geo.normalise_postcode(raw)
+            if norm is None:
+                self.error("postcode", f"{raw!r} is not a postcode; write it like LS6 3QR, or leave it blank")
+            return norm
+        for where in (address, venue):
+            if where and (m := _POSTCODE_IN_TEXT.search(where)):
+                return Geo.normalise_postcode(m.group(1) + m.group(2))
+        return None
+
+    def _location(self, private: bool) -> tuple[dict[str, Any] | None, PrivatePlace | None]:
+        venue = self.text("venue")
+        address = self.text("address")
+        postcode = self._postcode(venue, address)
+        postcode_field = "postcode" if self.header("postcode") and self.text("postcode") else "address"
+        if private:
+            place = PrivatePlace(venue, address, postcode) if (venue or address or postcode) else None
+            if postcode is None:
+                if venue or address:
+                    self.warn("postcode", "a private group without a postcode shows no area; add the postcode (it is never published)")
+                return None, place
+            area = self.r.geo.area_for_postcode(postcode)
+            if area is None:
+                self.error(postcode_field, UNKNOWN_POSTCODE)
+                return None, place
+            return area.as_location(), place
+        if not (venue or address or postcode):
+            return None, None
+        location: dict[str, Any] = {"type": "public"}
+        for key, value, field in (("name", venue, "venue"), ("address", address, "address")):
+            cut, was_cut = _cut(value, 200)
+            if was_cut:
+                self.warn(field, "longer than 200 characters, so it was shortened; shorten it in the sheet")
+            if cut:
+                location[key] = cut
+        if postcode is not None:
+            found = self.r.geo.lookup_postcode(postcode)
+            if found is None:
+                self.error(postcode_field, UNKNOWN_POSTCODE)
+                return None, None
+            location.update(postcode=postcode, area=found.district_name, lat=f"{found.lat:.5f}", lon=f"{found.lon:.5f}")
+        return location, None
+
+    def _schedule(self) -> dict[str, Any] | None:
+        times: TimeRange | None = None
+        opens = self.parse("start_time", cells.parse_time)
+        closes = self.parse("end_time", cells.parse_time)
+        if opens:
+            times = TimeRange(opens, closes)
+        date = self.parse("date", cells.parse_date, fatal=True)
+        starts = self.parse("starts", cells.parse_date, fatal=True)
+        raw_time = self.raw("time")
+        time_text = None
+        if isinstance(raw_time, str):
+            time_text = self.text("time")
+        elif raw_time is not None and times is None:
+            # A real time cell from XLSX, or Excel's fraction of a day.
+            times = self.parse("time", cells.parse_time_range)
+            time_text = _clock_text(times) if times else None
+        result = parse_schedule(
+            days=self.text("days"),
+            frequency=self.text("frequency"),
+            time=time_text,
+            times=times,
+            dates=[date] if date else None,
+            starts=starts,
+        )
+        for field, message in result.warnings:
+            if field == "days" and not self.header("days"):
+                field = "frequency" if self.header("frequency") else "time"
+            self.warn(field, message)
+        return result.schedule
+
+    def _contact(self) -> dict[str, Any] | None:
+        name = email = phone = None
+        if self.raw("contact") is not None:
+            name, email, phone = cells.split_contact(self.raw("contact"))
+        if self.raw("contact_name") is not None:
+            n, e, p = cells.split_contact(self.raw("contact_name"))
+            name, email, phone = n or name, e or email, p or phone
+        email = self.parse("contact_email", cells.parse_email) or email
+        phone = self.parse("contact_phone", cells.parse_phone) or phone
+        if not (name or email or phone):
+            return None
+        consent = False
+        if self.raw("consent") is not None:
+            try:
+                consent = cells.parse_yes_no(self.raw("consent"))
+            except CellError as e:
+                self.warn("consent", f"{e}; contact details are not published unless it says Yes")
+                return None
+        if not consent:
+            field = "consent" if self.header("consent") else next(
+                f for f in ("contact", "contact_name", "contact_email", "contact_phone") if self.raw(f) is not None
+            )
+            self.warn(field, "contact details not published because consent to share them is not 'Yes'; the network's own contact is shown instead")
+            return None
+        contact: dict[str, Any] = {"consent": True}
+        if name:
+            contact["name"] = name[:200]
+        if email:
+            contact["email"] = email
+        if phone:
+            contact["phone"] = phone
+        return contact
+
+    def _topics(self) -> list[str]:
+        slugs, unknown = cells.parse_topics(self.raw("topics"))
+        if unknown:
+            self.warn("topics", f"topic(s) {', '.join(map(repr, unknown))} not recognised and left out; use words like 'hearing voices', 'anxiety', 'carers'")
+        return slugs[:20]
+
+    def _languages(self) -> list[str]:
+        codes, unknown = cells.parse_languages(self.raw("languages"))
+        if unknown:
+            self.warn("languages", f"language(s) {', '.join(map(repr, unknown))} not recognised and left out; write the language's English name")
+        return codes[:20]
+
+    def _join(self) -> dict[str, Any] | None:
+        if self.raw("join") is None:
+            return None
+        join, guessed = cells.parse_join(self.raw("join"))
+        if guessed:
+            self.warn("join", "could not tell whether people drop in, book or are referred; shown as 'contact first'")
+        return join
+
+    def _role(self) -> dict[str, Any] | None:
+        role: dict[str, Any] = {}
+        if (paid := self.parse("role_paid", cells.parse_yes_no)) is not None:
+            role["paid"] = paid
+        if hours := self.text("role_hours", 200):
+            role["hours"] = hours
+        if closes := self.parse("role_closes", cells.parse_date, fatal=True):
+            role["closes"] = closes.isoformat()
+        return role or None
+
+    def _reviewed(self) -> str | None:
+        for field in ("reviewed", "timestamp"):
+            if self.raw(field) is not None:
+                found = self.parse(field, cells.parse_date, fatal=True)
+                return found.isoformat() if found else None
+        return None
+
+
+def _clock_text(times: TimeRange) -> str:
+    return times.opens if times.closes is None else f"{times.opens}-{times.closes}"
