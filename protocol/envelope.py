@@ -118,7 +118,9 @@ _ENCODER = msgspec.json.Encoder()
 
 def decode_envelope(data: bytes) -> Envelope:
     if len(data) > MAX_ENVELOPE_BYTES:
-        raise InvalidEnvelope(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
+        error = InvalidEnvelope(f"envelope is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}")
+        error.reason = "too-large"
+        raise error
     try:
         return _DECODER.decode(data)
     except msgspec.DecodeError as e:
