@@ -393,7 +393,7 @@ def split_contact(value: CellValue) -> tuple[str | None, str | None, str | None]
         except CellError:
             phone = None
     name = re.sub(r"(?i)\b(e-?mail|tel|phone|mob|mobile|name)\s*:", " ", raw)
-    name = " ".join(re.sub(r"[,;/|()\n]+", " ", name).split()).strip(" -–:")
+    name = " ".join(re.sub(r"[,;|\n]+", " ", name).split()).strip(" -–:/")
     return (name or None), email, phone
 
 
@@ -478,9 +478,11 @@ def parse_topics(value: CellValue) -> tuple[list[str], list[str]]:
     unknown: list[str] = []
     for item in split_list(value):
         key = fold(item)
-        found = [_TOPIC_KEYS[key]] if key in _TOPIC_KEYS else [
-            _TOPIC_KEYS[w] for w in _TOPIC_WORDS if re.search(rf"\b{re.escape(w)}\b", key)
-        ]
+        if key in _TOPIC_KEYS:
+            found = [_TOPIC_KEYS[key]]
+        else:  # words inside a longer phrase, in the order they were written
+            hits = ((m.start(), _TOPIC_KEYS[w]) for w in _TOPIC_WORDS if (m := re.search(rf"\b{re.escape(w)}\b", key)))
+            found = [slug for _, slug in sorted(hits)]
         if not found:
             unknown.append(item)
         for slug in found:

@@ -44,7 +44,7 @@ MAX_COLUMNS: Final = 200
 HEADER_SEARCH_ROWS: Final = 10
 
 Format = Literal["csv", "xlsx", "jsonl"]
-_SAVE_AS: Final = "Export it from your spreadsheet as CSV or XLSX and try again."
+_SAVE_AS: Final = "export it from your spreadsheet as CSV or XLSX and try again."
 
 
 class UnreadableFile(Exception):
@@ -63,7 +63,7 @@ class Sheet:
 
 
 def _refuse(path: Path, what: str) -> UnreadableFile:
-    return UnreadableFile(f"{path.name} {what}. {_SAVE_AS}")
+    return UnreadableFile(f"{path.name} {what}; {_SAVE_AS}")
 
 
 def sniff_format(path: Path) -> Format:
