@@ -21,7 +21,7 @@ from support.browser import (
     NavigationError,
     Page,
 )
-from support.fixtures import browser  # noqa: F401  (a fixture, used by name)
+from support.fixtures import browser, require_tool  # noqa: F401  (browser: a fixture, used by name)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -268,3 +268,20 @@ async def test_a_browser_that_dies_at_launch_reports_its_stderr(tmp_path: Path) 
     with pytest.raises(BrowserError, match="(?s)exited with status 3.*fake failure"):
         async with Browser.launch(executable=fake):
             pass
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"),
+    [(None, pytest.skip.Exception), ("true", pytest.fail.Exception)],
+    ids=["skips-on-a-developer-machine", "fails-under-ci"],
+)
+def test_missing_tool_skips_locally_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type[BaseException]
+) -> None:
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    require_tool(True, "chromium", "apt-get install chromium")
+    with pytest.raises(outcome, match="apt-get install chromium"):
+        require_tool(False, "chromium", "apt-get install chromium")
