@@ -86,7 +86,6 @@ class Browser:
         self._stderr = stderr
         self._timeout = timeout
         self._cdp: CdpConnection | None = None
-        self._pages: list[Page] = []
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -158,7 +157,6 @@ class Browser:
         )
         page = Page(self, cdp, context_id, target["targetId"], attached["sessionId"])
         await page._setup(javascript=javascript, width=width, height=height, mobile=mobile)
-        self._pages.append(page)
         return page
 
     def _connection(self) -> CdpConnection:
