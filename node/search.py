@@ -1,0 +1,492 @@
+"""Search the local directory: words, place, kind, topic, delivery, cost and time, combined.
+
+SQL narrows the candidates cheaply (FTS5 for words, the ``listings_lat`` index
+for a bounding box, the weekday bitmask for "when"); the exact checks are the
+shared functions in :mod:`node.filters`, so :func:`search` and
+:func:`node.filters.matches` agree on every record.
+
+Ordering: with a place, listings within reach in person come first, ranked by
+relevance (bm25, when there are words) weighed against distance, or by
+distance alone; listings offered online or by phone follow.  Without a place,
+by relevance, else by the first matching date for a "when", else by name.
+
+A small typo ("bipolor") is forgiven: when the words find nothing, each word
+that no listing contains is replaced by the closest word in a vocabulary of
+listing names, summaries, topics and areas, and the search runs again; the
+results say what was searched for instead (``corrected_q``).  Matching itself
+never guesses, so a slice or API client gets exactly what its filters say.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+import math
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+import msgspec
+
+from protocol.records import TOPICS, Record, Schedule
+
+from .filters import (
+    FilterError,
+    Filters,
+    day_span,
+    delivery_values,
+    fts_query,
+    hidden_cutoff,
+    in_window,
+    is_stale,
+    radius_km,
+    remote_ok,
+    to_params,
+    when_days,
+    within_reach,
+    words,
+)
+from .geo import Geo, Place
+from .schedule import LONDON, Occurrence, next_occurrence, occurrences
+
+__all__ = [
+    "Hit",
+    "Suggestion",
+    "SearchResults",
+    "UnknownPlace",
+    "resolve_place",
+    "search",
+    "network_names",
+    "peer_names",
+    "BM25_WEIGHTS",
+]
+
+# Column weights for bm25, in listings_fts column order.
+BM25_WEIGHTS: Final = {"name": 10.0, "summary": 4.0, "description": 1.0, "topics": 6.0, "area": 3.0, "audience": 2.0}
+DISTANCE_HALF_KM: Final = 5.0  # relevance halves at this distance
+VOCABULARY_TTL: Final = 600.0
+_RANK = "bm25(listings_fts, " + ", ".join(f"{w}" for w in BM25_WEIGHTS.values()) + ")"
+_RECORD = msgspec.json.Decoder(Record)
+_SCHEDULE = msgspec.json.Decoder(Schedule)
+
+
+class UnknownPlace(FilterError):
+    """``near`` names no postcode, district or local authority we know."""
+
+    reason = "unknown-place"
+
+    def __init__(self, text: str, suggestions: list[str]) -> None:
+        hint = f"did you mean {', '.join(suggestions[:3])}?" if suggestions else "try a postcode like LS6 3QR, a district like LS6, or a town"
+        super().__init__("near", f"we don't recognise the place {text[:60]!r}", hint=hint)
+        self.place = text
+        self.suggestions = suggestions
+
+
+def resolve_place(filters: Filters, geo: Geo | None = None) -> Place | None:
+    """The point ``filters.near`` names (``None`` when it is empty); raises :class:`UnknownPlace`."""
+    if not filters.near:
+        return None
+    geo = geo or Geo.load()
+    place = geo.lookup_place(filters.near)
+    if place is None:
+        raise UnknownPlace(filters.near, geo.suggest(filters.near))
+    return place
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the record as its publisher signed it, and what we know about it locally."""
+
+    record: Record
+    via: str | None  # the peer URL it arrived from; None for this node's own listings
+    distance_km: float | None
+    next: Occurrence | None
+    stale: bool
+    remote: bool  # included because it is offered online or by phone, not for being near
+
+    @property
+    def publisher(self) -> str:
+        return self.record.publisher
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A way to widen an empty search: the parameters to use and how many listings it would find."""
+
+    param: str
+    label: str
+    count: int
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    items: list[Hit]
+    total: int
+    offset: int
+    limit: int
+    filters: Filters
+    place: Place | None
+    corrected_q: str | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Row:
+    rowid: int
+    group: int
+    score: float
+    distance: float | None
+    name: str
+
+
+# -- the query --------------------------------------------------------------
+
+
+def _where(filters: Filters, place: Place | None, now: dt.datetime) -> tuple[str, list[Any]]:
+    sql = ["l.status != 'closed'", "(l.reviewed IS NULL OR l.reviewed >= ?)"]
+    args: list[Any] = [hidden_cutoff(now)]
+    if filters.publisher:
+        sql.append("l.publisher = ?")
+        args.append(filters.publisher)
+    if filters.kind:
+        sql.append(f"l.kind IN ({','.join('?' * len(filters.kind))})")
+        args += filters.kind
+    accepted = delivery_values(filters)
+    if accepted:
+        sql.append(f"l.delivery IN ({','.join('?' * len(accepted))})")
+        args += accepted
+    if filters.free:
+        sql.append("l.free = 1")
+    if filters.topic:
+        cheap = " OR ".join("instr(l.topics, ?) > 0" for _ in filters.topic)
+        exact = f"EXISTS (SELECT 1 FROM json_each(l.payload, '$.topics') WHERE value IN ({','.join('?' * len(filters.topic))}))"
+        sql.append(f"({cheap}) AND {exact}")
+        args += list(filters.topic) + list(filters.topic)
+    if filters.when:
+        first, last = when_days(filters.when, now)
+        if filters.when == "weekday-evenings":
+            mask, evening = 0b0011111, True
+        else:
+            mask, evening = 0, False
+            day = first
+            while day <= last and mask != 0b1111111:
+                mask |= 1 << day.weekday()
+                day += dt.timedelta(days=1)
+        # The bitmask is exact for weekly rules and ordinal weekdays; a monthly
+        # day-of-month rule or a moved session can fall on any day, so those pass through.
+        loose = "instr(l.payload, '\"monthly\"') > 0 OR instr(l.payload, '\"moved_to\"') > 0"
+        sql.append(f"((l.days & ?) != 0 OR l.days = 0 OR {loose})")
+        args.append(mask)
+        if evening:
+            sql.append("(l.evening = 1 OR instr(l.payload, '\"moved_to\"') > 0)")
+    if place is not None:
+        radius = radius_km(filters, place)
+        dlat = radius / 110.0
+        dlon = radius / (110.0 * max(0.05, math.cos(math.radians(place.lat))))
+        box = "(l.lat BETWEEN ? AND ? AND l.lon BETWEEN ? AND ?)"
+        box_args = [place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon]
+        remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)]
+        if remote:
+            sql.append(f"(l.delivery IN ({','.join('?' * len(remote))}) OR {box})")
+            args += remote + box_args
+        else:
+            sql.append(box)
+            args += box_args
+    return " AND ".join(sql), args
+
+
+def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str) -> tuple[str, list[Any]]:
+    where, args = _where(filters, place, now)
+    if filters.words:
+        return (
+            f"SELECT {columns} FROM listings_fts JOIN listings l ON l.rowid = listings_fts.rowid "
+            f"WHERE listings_fts MATCH ? AND {where}",
+            [fts_query(filters.words), *args],
+        )
+    return f"SELECT {columns} FROM listings l WHERE {where}", args
+
+
+@functools.lru_cache(maxsize=16384)
+def _occurrences_cached(schedule_json: str, first: dt.date, last: dt.date) -> tuple[Occurrence, ...]:
+    """Occurrences of one schedule over whole days; many listings share a schedule, so this is memoised."""
+    return tuple(occurrences(_SCHEDULE.decode(schedule_json), *day_span(first, last)))
+
+
+def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> list[_Row]:
+    """Every matching listing with its sort key (the exact checks run here, after SQL narrowed)."""
+    rank = _RANK if filters.words else "0.0"
+    sched = "json_extract(l.payload, '$.schedule')" if filters.when else "NULL"
+    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {rank}, {sched}")
+    span = when_days(filters.when, now) if filters.when else None
+    out: list[_Row] = []
+    for rowid, name, delivery, lat, lon, score, schedule_json in conn.execute(sql, args):
+        group, distance = 0, None
+        if place is not None:
+            ok, distance = within_reach(delivery, lat, lon, filters, place)
+            if not ok:
+                continue
+            if distance is None or distance > radius_km(filters, place):
+                group = 1
+        start = 0.0
+        if filters.when:
+            assert span is not None
+            if schedule_json is None:
+                continue
+            found = _occurrences_cached(schedule_json, *span)
+            if not in_window(found, filters.when, now):
+                continue
+            start = found[0].start.timestamp() if found else 0.0
+        if filters.words:
+            key = score / (1.0 + (distance or 0.0) / DISTANCE_HALF_KM) if group == 0 else score
+        elif filters.when:
+            key = start
+        else:
+            key = distance if group == 0 and distance is not None else 0.0
+        out.append(_Row(rowid, group, key, distance, name))
+    out.sort(key=lambda r: (r.group, r.score, r.name.casefold(), r.rowid))
+    return out
+
+
+def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """Without place or time there is nothing to check outside SQL: count and page there."""
+    sql, args = _select(filters, None, now, "count(*)")
+    total = int(conn.execute(sql, args).fetchone()[0])
+    order = "rank_, l.name COLLATE NOCASE, l.rowid" if filters.words else "l.name COLLATE NOCASE, l.rowid"
+    rank = _RANK if filters.words else "0.0"
+    sql, args = _select(filters, None, now, f"l.rowid, l.name, {rank} AS rank_")
+    rows = conn.execute(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+    return total, [_Row(r[0], 0, r[2], None, r[1]) for r in rows]
+
+
+def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:
+    if place is None and not filters.when:
+        sql, args = _select(filters, None, now, "count(*)")
+        return int(conn.execute(sql, args).fetchone()[0])
+    return len(_rows(conn, filters, place, now))
+
+
+def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:
+    if not rows:
+        return []
+    ids = [r.rowid for r in rows]
+    found = {
+        rowid: (payload, via)
+        for rowid, payload, via in conn.execute(
+            "SELECT l.rowid, l.payload, v.via FROM listings l LEFT JOIN versions v ON v.publisher = l.publisher AND v.id = l.id "
+            f"WHERE l.rowid IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    }
+    today = now.astimezone(LONDON).date()
+    out = []
+    for r in rows:
+        payload, via = found[r.rowid]
+        record = _RECORD.decode(payload)
+        out.append(
+            Hit(
+                record=record,
+                via=via,
+                distance_km=r.distance,
+                next=next_occurrence(record.schedule, now) if record.schedule else None,
+                stale=is_stale(record.reviewed, today),
+                remote=r.group == 1,
+            )
+        )
+    return out
+
+
+def search(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    *,
+    place: Place | None,
+    now: dt.datetime,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """One page of listings matching ``filters`` at ``now``, best first.
+
+    ``place`` is ``resolve_place(filters)``; it is required when ``filters.near``
+    is set.  Runs on a reader connection (``node.store.read(search, ...)``).
+    When nothing matches, ``suggestions`` says which filter to widen, and a
+    likely typo in the words is corrected (``corrected_q``).
+    """
+    if filters.near and place is None:
+        raise ValueError("search() needs the resolved place when filters.near is set (see resolve_place)")
+    total, page = _page(conn, filters, place, now, limit, offset)
+    corrected = None
+    if total == 0 and filters.words:
+        fixed = _correct(conn, filters.words)
+        if fixed is not None:
+            retry = replace(filters, q=fixed)
+            total, page = _page(conn, retry, place, now, limit, offset)
+            if total:
+                corrected = fixed
+    suggestions = _suggest(conn, filters, place, now) if total == 0 else []
+    return SearchResults(
+        items=_hits(conn, page, now),
+        total=total,
+        offset=offset,
+        limit=limit,
+        filters=filters,
+        place=place,
+        corrected_q=corrected,
+        suggestions=suggestions,
+    )
+
+
+def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    if place is None and not filters.when:
+        return _fast_page(conn, filters, now, limit, offset)
+    rows = _rows(conn, filters, place, now)
+    return len(rows), rows[offset : offset + limit]
+
+
+# -- widening an empty search ----------------------------------------------
+
+
+def _suggest(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> list[Suggestion]:
+    options: list[tuple[str, str, Filters]] = []
+    if filters.when:
+        options.append(("when", "Any day or time", replace(filters, when=None)))
+    if place is not None:
+        wider = max(50.0, radius_km(filters, place) * 3)
+        if wider <= 200:
+            options.append(("within", f"Within {wider:g} km", replace(filters, within_km=wider)))
+    if filters.free:
+        options.append(("free", "Include listings that charge", replace(filters, free=False)))
+    if filters.delivery:
+        options.append(("delivery", "In person, online or by phone", replace(filters, delivery=())))
+    if filters.kind:
+        options.append(("kind", "Every kind of listing", replace(filters, kind=())))
+    if filters.topic:
+        options.append(("topic", "Any topic", replace(filters, topic=())))
+    if filters.words:
+        options.append(("q", "Without the words", replace(filters, q="")))
+    if filters.near:
+        options.append(("near", "Anywhere", replace(filters, near="", within_km=None)))
+    out = []
+    for param, label, relaxed in options:
+        count = _count(conn, relaxed, None if not relaxed.near else place, now)
+        if count:
+            out.append(Suggestion(param, label, count, to_params(relaxed)))
+    return out
+
+
+# -- typo forgiveness --------------------------------------------------------
+
+
+@dataclass
+class _Vocabulary:
+    built: float
+    words: list[str]  # sorted
+    counts: dict[str, int]
+
+
+_VOCAB: dict[str, _Vocabulary] = {}
+_VOCAB_LOCK = threading.Lock()
+
+
+def _vocabulary(conn: sqlite3.Connection) -> _Vocabulary:
+    """Words of listing names, summaries, topics and areas; rebuilt at most every ten minutes."""
+    key = str(conn.execute("PRAGMA database_list").fetchone()[2]) or str(id(conn))
+    with _VOCAB_LOCK:
+        vocab = _VOCAB.get(key)
+        if vocab is not None and time.monotonic() - vocab.built < VOCABULARY_TTL:
+            return vocab
+    counts: dict[str, int] = {}
+    for label in TOPICS.values():
+        for w in words(label):
+            counts[w] = counts.get(w, 0) + 1
+    for row in conn.execute("SELECT name, summary, topics, area FROM listings WHERE status != 'closed'"):
+        for w in words(" ".join(t for t in row if t)):
+            counts[w] = counts.get(w, 0) + 1
+    vocab = _Vocabulary(time.monotonic(), sorted(counts), counts)
+    with _VOCAB_LOCK:
+        _VOCAB[key] = vocab
+    return vocab
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance, giving up (returning ``limit + 1``) beyond ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _known(vocab: _Vocabulary, word: str) -> bool:
+    i = bisect.bisect_left(vocab.words, word)
+    return i < len(vocab.words) and vocab.words[i].startswith(word)
+
+
+def _correct(conn: sqlite3.Connection, ws: tuple[str, ...]) -> str | None:
+    """The words with each unknown one replaced by its closest known word, or ``None`` if nothing changed."""
+    vocab = _vocabulary(conn)
+    out, changed = [], False
+    for w in ws:
+        if len(w) < 4 or _known(vocab, w) or not re.match(r"^[^\W\d_]+$", w):
+            out.append(w)
+            continue
+        limit = 1 if len(w) < 7 else 2
+        best: tuple[int, int, str] | None = None
+        for first in {w[0], w[1]}:
+            lo = bisect.bisect_left(vocab.words, first)
+            hi = bisect.bisect_left(vocab.words, first + "\uffff")
+            for cand in vocab.words[lo:hi]:
+                d = _edits(w, cand, limit)
+                if d <= limit and (best is None or (d, -vocab.counts[cand]) < (best[0], best[1])):
+                    best = (d, -vocab.counts[cand], cand)
+        if best is None:
+            out.append(w)
+        else:
+            out.append(best[2])
+            changed = True
+    return " ".join(out) if changed else None
+
+
+# -- who published it --------------------------------------------------------
+
+
+def network_names(conn: sqlite3.Connection, publishers: list[str], *, own_publisher: str, own_name: str) -> dict[str, str]:
+    """Display names for publishers: their earliest organisation record, this node's name, the peer's name, or the id."""
+    out: dict[str, str] = {}
+    for p in dict.fromkeys(publishers):
+        row = conn.execute(
+            "SELECT name FROM listings WHERE publisher = ? AND kind = 'organisation' AND status != 'closed' ORDER BY rev LIMIT 1",
+            (p,),
+        ).fetchone()
+        if row is not None:
+            out[p] = str(row[0])
+            continue
+        if p == own_publisher:
+            out[p] = own_name
+            continue
+        row = conn.execute("SELECT name FROM peers WHERE publisher = ? AND name IS NOT NULL ORDER BY url LIMIT 1", (p,)).fetchone()
+        out[p] = str(row[0]) if row is not None else f"network {p[:12]}…"
+    return out
+
+
+def peer_names(conn: sqlite3.Connection, urls: list[str]) -> dict[str, str]:
+    """Peer URL → the name its node document gave (or the URL's host)."""
+    out: dict[str, str] = {}
+    for url in dict.fromkeys(urls):
+        row = conn.execute("SELECT name FROM peers WHERE url = ?", (url,)).fetchone()
+        out[url] = str(row[0]) if row is not None and row[0] else re.sub(r"^https?://", "", url).rstrip("/")
+    return out
