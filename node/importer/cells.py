@@ -14,6 +14,7 @@ languages …) are data, so a reader can scan what is understood.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -469,7 +470,9 @@ _TOPIC_KEYS: Final[dict[str, str]] = {
     **{fold(label): slug for slug, label in TOPICS.items()},
     **{fold(k): v for k, v in TOPIC_SYNONYMS.items()},
 }
-_TOPIC_WORDS: Final = sorted(_TOPIC_KEYS, key=len, reverse=True)
+_TOPIC_SEARCH: Final = re.compile(
+    r"\b(?:" + "|".join(re.escape(w) for w in sorted(_TOPIC_KEYS, key=len, reverse=True)) + r")\b"
+)
 
 
 def parse_topics(value: CellValue) -> tuple[list[str], list[str]]:
@@ -481,8 +484,7 @@ def parse_topics(value: CellValue) -> tuple[list[str], list[str]]:
         if key in _TOPIC_KEYS:
             found = [_TOPIC_KEYS[key]]
         else:  # words inside a longer phrase, in the order they were written
-            hits = ((m.start(), _TOPIC_KEYS[w]) for w in _TOPIC_WORDS if (m := re.search(rf"\b{re.escape(w)}\b", key)))
-            found = [slug for _, slug in sorted(hits)]
+            found = [_TOPIC_KEYS[m.group(0)] for m in _TOPIC_SEARCH.finditer(key)]
         if not found:
             unknown.append(item)
         for slug in found:
@@ -549,12 +551,20 @@ JOIN_WORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
 )
 
 
+@functools.cache
+def _patterns(table: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """One compiled alternation per value of a word table (compiled once, not per cell)."""
+    return tuple(
+        (value, re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b"))
+        for value, words in table
+    )
+
+
 def _lookup(table: tuple[tuple[str, tuple[str, ...]], ...], raw: str) -> str | None:
     key = fold(raw)
-    for value, words in table:
-        for word in words:
-            if re.search(rf"\b{re.escape(word)}\b", key):
-                return value
+    for value, pattern in _patterns(table):
+        if pattern.search(key):
+            return value
     return None
 
 

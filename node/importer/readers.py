@@ -164,8 +164,9 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def _delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    """The separator used most over the first lines (a title row above the header may have none)."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()][:20]
+    counts = {d: sum(line.count(d) for line in lines) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 

@@ -11,6 +11,7 @@ naming the row and column.  The publisher's own words are always kept in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -76,6 +77,7 @@ FILLER: Final = frozenset(
      "afternoon", "afternoons", "night", "nights", "lunchtime", "lunchtimes", "meets", "meet", "meeting", "day",
      "days", "from", "week", "weeks", "only", "session", "sessions", "dydd", "bob", "group", "am", "pm"}
 )
+_VAGUE_SEARCH: Final = re.compile("(?<![a-z])(?:" + "|".join(re.escape(v) for v in VAGUE) + ")")
 _RANGE_WORDS: Final = ("-", "to", "till", "until", "through", "thru")
 
 
@@ -116,14 +118,21 @@ def _expand_ranges(tokens: list[str]) -> list[str]:
     return out
 
 
-def _strip_phrases(s: str, phrases: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
-    found = []
-    for phrase in sorted(phrases, key=len, reverse=True):
-        pattern = rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])"
-        if re.search(pattern, s):
-            found.append(phrase)
-            s = re.sub(pattern, " ", s)
-    return s, found
+@functools.cache
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+
+def _strip_phrases(s: str, phrases: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Remove every phrase of the table from ``s`` (longest first); return what was found."""
+    found: list[str] = []
+
+    def take(m: re.Match[str]) -> str:
+        found.append(m.group(0))
+        return " "
+
+    return _phrase_pattern(phrases).sub(take, s), found
 
 
 def _ordered(codes: list[str]) -> list[str]:
@@ -134,9 +143,9 @@ def _ordered(codes: list[str]) -> list[str]:
 def _parse_days(s: str) -> tuple[list[dict[str, Any]], str | None]:
     """Rules (without times) for a day phrase, or the reason it could not be structured."""
     low = " " + s.lower().replace("–", "-").replace("—", "-") + " "
-    low, intervals = _strip_phrases(low, list(INTERVALS))
+    low, intervals = _strip_phrases(low, tuple(INTERVALS))
     low, monthly = _strip_phrases(low, MONTHLY_MARKERS)
-    low, groups = _strip_phrases(low, list(DAY_GROUPS))
+    low, groups = _strip_phrases(low, tuple(DAY_GROUPS))
     interval = max((INTERVALS[p] for p in intervals), default=1)
 
     weekly: list[str] = [code for g in groups for code in DAY_GROUPS[g]]
@@ -233,8 +242,7 @@ def parse_schedule(
 
     stripped = day_text.strip(" ,;-")
     if stripped:
-        vague = next((v for v in VAGUE if re.search(rf"(?<![a-z]){re.escape(v)}", stripped.lower())), None)
-        if vague is not None:
+        if _VAGUE_SEARCH.search(stripped.lower()):
             result.warnings.append(("days", f"{stripped!r} has no fixed days, so it is shown as written"))
         else:
             rules, why = _parse_days(stripped)
