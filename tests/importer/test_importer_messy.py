@@ -217,6 +217,28 @@ def test_private_group_publishes_only_its_area(batch: ImportBatch) -> None:
     assert carers.private_place is not None
     assert carers.private_place.address == "Flat 2, 12 Secret Street, Headingley"
     assert carers.private_place.postcode == "LS6 3QR"
+    assert carers.fields["reviewed"] == "2025-04-14"  # from the Google Forms timestamp
+
+
+def test_unclear_private_cell_is_treated_as_private(tmp_path: Path, geo: Geo) -> None:
+    path = tmp_path / "unclear.csv"
+    path.write_text("Group name,Venue / address,Postcode,Private group?\nCircle,12 Secret Street,LS6 3QR,ask Sam\n", encoding="utf-8")
+    batch = read_listings(path, geo=geo)
+    assert batch.listings[0].fields["location"]["type"] == "area"
+    assert "Secret Street" not in json.dumps(batch.listings[0].fields)
+    assert [(p.row, p.column) for p in batch.warnings] == [(2, "Private group?")]
+
+
+def test_postcode_written_inside_the_address_is_found(tmp_path: Path, geo: Geo) -> None:
+    path = tmp_path / "inline.csv"
+    path.write_text("Group name,Address,Private\nCircle,\"12 Secret Street, Leeds LS6 3QR\",yes\nOpen,\"1 Main St, ls1 3ax\",no\n", encoding="utf-8")
+    batch = read_listings(path, geo=geo)
+    assert batch.problems == []
+    private, public = batch.listings
+    assert private.fields["location"]["postcode_area"] == "LS6 3"
+    assert private.private_place is not None and private.private_place.postcode == "LS6 3QR"
+    assert "LS6 3QR" not in json.dumps(private.fields)
+    assert public.fields["location"]["postcode"] == "LS1 3AX"
 
 
 @pytest.mark.parametrize("stem", ["sheet", "sheet-bom", "sheet-semicolon", "sheet"])
