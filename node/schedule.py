@@ -146,6 +146,10 @@ def _nth(n: int) -> str:
 
 def _monthly(rule: Rule) -> str:
     of = _MONTHS_N.get(rule.interval, f"every {rule.interval} months")
+    if rule.byday and len({c[-2:] for c in rule.byday}) == 1 and all(c[:-2] for c in rule.byday):
+        day = _DAY_NAMES[_DAYS[rule.byday[0][-2:]]]
+        text = _join([_ORDINALS.get(int(c[:-2]), c[:-2] + "th") for c in rule.byday])
+        return f"{text[0].upper()}{text[1:]} {day} of {of}"
     if rule.byday:
         parts = []
         for code in rule.byday:
