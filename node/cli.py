@@ -390,3 +390,153 @@ def demo(directory: Path, base_port: int, fresh: bool) -> None:
     from .demo import run_demo
 
     run_demo(directory, base_port=base_port, fresh=fresh)
+
+
+# --------------------------------------------------------------------- keys
+@main.group()
+def keys() -> None:
+    """Show, rotate or recover this node's keys (its publisher id never changes)."""
+
+
+def _read_words(words_file: Path | None) -> str | None:
+    if words_file is not None:
+        return words_file.read_text("utf-8")
+    if sys.stdin.isatty():
+        return str(click.prompt("Type your 24 recovery words", hide_input=False))
+    return None
+
+
+@keys.command("show")
+@DIR_OPTION
+@friendly
+def keys_show(directory: Path) -> None:
+    """The publisher id, signing and recovery keys, and the key log in plain words."""
+    from .keyops import describe_keys
+    from .ledger import load_keylog
+    from .store import connect
+
+    config = _config(directory)
+    conn = connect(config.db_path)
+    try:
+        from .store import get_meta
+
+        log = load_keylog(conn, get_meta(conn, "publisher") or "")
+    finally:
+        conn.close()
+    if log is None:
+        raise click.ClickException("this node has no key log")
+    click.echo("\n".join(describe_keys(log)))
+
+
+@keys.command("rotate")
+@DIR_OPTION
+@click.option("--revoke", is_flag=True, help="The old key may be stolen: revoke it and re-sign every listing now.")
+@click.option("--words-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Read the recovery words from this file (if the recovery key is not on this machine).")
+@friendly
+def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
+    """Start using a new signing key (planned), or revoke a compromised one (--revoke)."""
+    from .keyops import rotate
+    from .keystore import settle_staged_key
+    from .ledger import load_keylog
+    from .store import connect, get_meta, transaction
+
+    config = _config(directory)
+    words = None
+    if not (directory / "keys" / "recovery.key").exists():
+        words = _read_words(words_file)
+        if words is None:
+            raise click.ClickException("the recovery key is not on this machine: pass --words-file FILE")
+    elif words_file is not None:
+        words = words_file.read_text("utf-8")
+    conn = connect(config.db_path)
+    try:
+        with transaction(conn):
+            change = rotate(conn, directory, revoke=revoke, words=words)
+        log = load_keylog(conn, get_meta(conn, "publisher") or "")
+        assert log is not None
+        settle_staged_key(directory / "keys", log.authorised)
+    finally:
+        conn.close()
+    click.echo(f"New signing key {change.new_keyid} for {change.publisher}.")
+    if change.revoked:
+        click.echo(f"Revoked {', '.join(change.revoked)}; re-signed {change.republished} listing(s) and deletion(s).")
+        click.echo("Followers drop everything the old key signed and pick up the re-signed versions at their next pull.")
+    else:
+        click.echo("The old key is retired: what it signed stays valid. Followers learn the new key at their next pull.")
+
+
+@keys.command("recover")
+@DIR_OPTION
+@click.option("--from", "source", default=None, help="A node that carries your listings (a follower or aggregator), to rebuild a lost node from.")
+@click.option("--publisher", default=None, help="Your publisher id (sp1:...), with --from.")
+@click.option("--name", default=None, help="With --from: your network's name for the rebuilt node.")
+@click.option("--url", default=None, help="With --from: the rebuilt node's public URL.")
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--words-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Read the 24 recovery words from this file.")
+@friendly
+def keys_recover(directory: Path, source: str | None, publisher: str | None, name: str | None, url: str | None, port: int, words_file: Path | None) -> None:
+    """Rebuild this node's identity from its recovery words, revoking the old signing key.
+
+    With the node's database still here, recovery happens in place.  On a new
+    machine, give --from (any node that carries your listings), --publisher,
+    --name and --url: the key log and listings are fetched from there,
+    verified, and re-signed under a new key.
+    """
+    words = _read_words(words_file)
+    if not words:
+        raise click.ClickException("give the recovery words: --words-file FILE (or type them when asked)")
+    if source is None:
+        from .keyops import rotate
+        from .keystore import settle_staged_key
+        from .ledger import load_keylog
+        from .store import connect, get_meta, transaction
+
+        config = _config(directory)
+        conn = connect(config.db_path)
+        try:
+            with transaction(conn):
+                change = rotate(conn, directory, revoke=True, words=words)
+            log = load_keylog(conn, get_meta(conn, "publisher") or "")
+            assert log is not None
+            settle_staged_key(directory / "keys", log.authorised)
+        finally:
+            conn.close()
+    else:
+        change = run(_recover_from(directory, source, publisher, name, url, port, words))
+    click.echo(f"Recovered {change.publisher} with new signing key {change.new_keyid}.")
+    click.echo(f"Revoked {', '.join(change.revoked)}; re-signed {change.republished} listing(s) and deletion(s).")
+
+
+async def _recover_from(directory: Path, source: str, publisher: str | None, name: str | None, url: str | None, port: int, words: str):  # type: ignore[no-untyped-def]
+    import aiohttp
+
+    from .config import render_config
+    from .errors import NodeError
+    from .keyops import fetch_identity, recover_into
+    from .keystore import settle_staged_key
+    from .store import connect, init_schema, transaction
+    from .sync import check_peer_url
+
+    if not (publisher and name and url):
+        raise NodeError("recovering from another node needs --publisher, --name and --url")
+    if (directory / "signpost.toml").exists() or (directory / "signpost.db").exists():
+        raise NodeError(f"{directory} already holds a node", hint="recover in place without --from, or choose an empty --dir")
+    source = check_peer_url(source, allow_insecure_http=False)
+    async with aiohttp.ClientSession() as session:
+        log, versions = await fetch_identity(session, source, publisher)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "keys").mkdir(mode=0o700, exist_ok=True)
+    conn = connect(directory / "signpost.db")
+    try:
+        init_schema(conn)
+        with transaction(conn):
+            change = recover_into(conn, directory, log=log, versions=versions, words=words)
+        from .ledger import load_keylog
+
+        held = load_keylog(conn, publisher)
+        assert held is not None
+        settle_staged_key(directory / "keys", held.authorised)
+    finally:
+        conn.close()
+    (directory / "signpost.toml").write_text(render_config(name=name, url=url, port=port), "utf-8")
+    return change

@@ -16,9 +16,20 @@ from mnemonic import Mnemonic
 
 from .errors import KeyFileError
 
-__all__ = ["SIGNING_FILE", "RECOVERY_FILE", "write_key", "read_key", "words_for", "key_from_words", "new_key"]
+__all__ = [
+    "SIGNING_FILE",
+    "RECOVERY_FILE",
+    "write_key",
+    "read_key",
+    "words_for",
+    "key_from_words",
+    "new_key",
+    "stage_signing_key",
+    "settle_staged_key",
+]
 
 SIGNING_FILE = "signing.key"
+STAGED_FILE = "signing.key.new"
 RECOVERY_FILE = "recovery.key"
 _PREFIX = "ed25519-seed:"
 _BIP39 = Mnemonic("english")
@@ -75,3 +86,33 @@ def key_from_words(words: str) -> Ed25519PrivateKey:
     if not _BIP39.check(cleaned):
         raise KeyFileError("the recovery words do not check out", hint="one word is probably mis-copied or out of order")
     return Ed25519PrivateKey.from_private_bytes(bytes(_BIP39.to_entropy(cleaned)))
+
+
+def stage_signing_key(keys_dir: Path, key: Ed25519PrivateKey) -> None:
+    """Write a new signing key beside the current one, to be installed once its key-log entry commits."""
+    staged = keys_dir / STAGED_FILE
+    staged.unlink(missing_ok=True)
+    write_key(staged, key)
+
+
+def settle_staged_key(keys_dir: Path, authorised: frozenset[str]) -> None:
+    """Finish (or abandon) a rotation that a crash may have interrupted.
+
+    A staged key the key log authorises becomes the signing key (the old file
+    is kept as ``signing.key.retired-<time>``); one it does not is removed.
+    """
+    import time
+
+    from protocol.keys import keyid_for
+
+    staged = keys_dir / STAGED_FILE
+    if not staged.exists():
+        return
+    key = read_key(staged)
+    if keyid_for(key.public_key()) not in authorised:
+        staged.unlink()
+        return
+    current = keys_dir / SIGNING_FILE
+    if current.exists():
+        current.rename(keys_dir / f"{SIGNING_FILE}.retired-{time.time_ns()}")
+    os.replace(staged, current)

@@ -29,16 +29,25 @@ __all__ = [
     "FeedRow",
     "feed_rows",
     "last_change",
+    "purge_revoked",
+    "own_last_rev",
+    "set_own_last_rev",
 ]
 
 _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
 _ENCODE = msgspec.json.Encoder()
 
 
-def next_change(conn: sqlite3.Connection) -> int:
-    """Assign the next change number inside the current write transaction."""
+def next_change(conn: sqlite3.Connection, now_us: int) -> int:
+    """Assign the next change number inside the current write transaction.
+
+    ``max(now, last + 1)``: strictly increasing, and at least the wall clock
+    in microseconds, so a node restored from an older backup never re-issues
+    a number its followers have already passed.
+    """
     row = conn.execute(
-        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'last_change' RETURNING value"
+        "UPDATE meta SET value = max(CAST(value AS INTEGER) + 1, ?) WHERE key = 'last_change' RETURNING value",
+        (now_us,),
     ).fetchone()
     return int(row[0])
 
@@ -63,7 +72,7 @@ def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, 
         )
     if not decision.store:
         return decision
-    change = next_change(conn)
+    change = next_change(conn, now_us)
     deleted = isinstance(v, Tombstone)
     if row is not None:
         conn.execute("DELETE FROM versions WHERE change = ?", (row[0],))
@@ -77,6 +86,24 @@ def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, 
     else:
         unindex(conn, v.publisher, v.id)
     return decision
+
+
+def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[str]) -> int:
+    """Drop every version signed by a revoked key and forget its ``rev`` (spec §5.5).
+
+    The publisher's re-signed versions then land whatever ``rev`` a thief
+    may have used.  Returns how many versions were dropped.
+    """
+    if not revoked:
+        return 0
+    marks = ",".join("?" * len(revoked))
+    rows = conn.execute(
+        f"SELECT change, id FROM versions WHERE publisher = ? AND keyid IN ({marks})", (publisher, *sorted(revoked))
+    ).fetchall()
+    for change, rid in rows:
+        conn.execute("DELETE FROM versions WHERE change = ?", (change,))
+        unindex(conn, publisher, rid)
+    return len(rows)
 
 
 def keylog_envelopes(conn: sqlite3.Connection, publisher: str) -> bytes | None:

@@ -24,7 +24,7 @@ from protocol.records import Record
 from protocol.verify import Opened
 
 from .errors import NodeError, NotFound
-from .keystore import SIGNING_FILE, read_key
+from .keystore import SIGNING_FILE, read_key, settle_staged_key
 from .ledger import apply_version, load_keylog, own_last_rev, set_own_last_rev
 
 __all__ = ["Identity", "load_identity", "publish", "delete", "Planned", "ImportPlan", "plan_import", "apply_plan", "own_contents", "ListingIn"]
@@ -45,10 +45,11 @@ class Identity:
 
 
 def load_identity(directory: Path, conn: sqlite3.Connection, publisher: str) -> Identity:
-    signing = read_key(directory / "keys" / SIGNING_FILE)
     log = load_keylog(conn, publisher)
     if log is None:
         raise NodeError(f"the database holds no key log for this node's publisher {publisher}", hint="was signpost.db replaced? restore it, or run `signpost keys recover`")
+    settle_staged_key(directory / "keys", log.authorised)
+    signing = read_key(directory / "keys" / SIGNING_FILE)
     if keyid_for(signing.public_key()) not in log.authorised:
         raise NodeError("this node's signing key is not authorised by its key log", hint="run `signpost keys show` and `signpost keys rotate`")
     return Identity(publisher=publisher, signing=signing, keylog=log)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, ParamSpec, TypeVar
 
-__all__ = ["Store", "connect", "transaction", "init_schema", "get_meta", "set_meta", "SCHEMA_VERSION"]
+__all__ = ["Store", "connect", "transaction", "init_schema", "get_meta", "set_meta", "detect_restore", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 P = ParamSpec("P")
@@ -170,6 +171,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -16000")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+        detect_restore(conn)
     return conn
 
 
@@ -183,6 +186,55 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    _note_high_water(conn)
+
+
+# The last change number written to each database's sidecar, so a commit that
+# changed nothing in the feed costs no file write.
+_HIGH_WATER: dict[str, int] = {}
+
+
+def _sidecar(db_file: str) -> Path:
+    return Path(db_file + ".state")
+
+
+def _note_high_water(conn: sqlite3.Connection) -> None:
+    """Record the feed's high-water mark beside the database (restore detection)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    if row is None:
+        return
+    db_file = conn.execute("PRAGMA database_list").fetchone()[2]
+    value = int(row[0])
+    if not db_file or _HIGH_WATER.get(db_file) == value:
+        return
+    epoch = get_meta(conn, "epoch")
+    tmp = _sidecar(db_file).with_suffix(".state.tmp")
+    tmp.write_text(f"{epoch} {value}\n")
+    os.replace(tmp, _sidecar(db_file))
+    _HIGH_WATER[db_file] = value
+
+
+def detect_restore(conn: sqlite3.Connection) -> bool:
+    """Did this database come back from an older backup while its sidecar survived?
+
+    Then followers may hold change numbers this database never issued: start
+    a new epoch (they resync from the start) and continue numbering above
+    the old high-water mark.
+    """
+    db_file = conn.execute("PRAGMA database_list").fetchone()[2]
+    try:
+        epoch, value = _sidecar(db_file).read_text().split()
+    except (FileNotFoundError, ValueError):
+        return False
+    if get_meta(conn, "epoch") != epoch or int(get_meta(conn, "last_change") or 0) >= int(value):
+        return False
+    with transaction(conn):
+        if get_meta(conn, "epoch") != epoch or int(get_meta(conn, "last_change") or 0) >= int(value):
+            return False  # another process got here first
+        set_meta(conn, "epoch", secrets.token_hex(8))
+        set_meta(conn, "last_change", value)
+        set_meta(conn, "restored_at", str(int(value)))
+    return True
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:

@@ -33,7 +33,7 @@ from protocol.verify import Opened, open_record
 
 from .context import NODE, Node, now_us
 from .errors import NodeError, PeerRejected, PeerUnavailable
-from .ledger import apply_version, load_keylog, store_keylog
+from .ledger import apply_version, load_keylog, purge_revoked, store_keylog
 
 __all__ = [
     "PullReport",
@@ -253,6 +253,10 @@ class Syncer:
             store_keylog(conn, fetched, now_us=now)
             merged = load_keylog(conn, publisher)
             assert merged is not None
+            # Spec §5.5: what a revoked key signed is void here too.
+            dropped = purge_revoked(conn, publisher, merged.revoked)
+            if dropped:
+                log.warning("dropped %d version(s) of %s signed by revoked keys", dropped, publisher)
             return merged
 
         merged = await self.node.store.write(write)

@@ -41,6 +41,7 @@ class NodeHandle:
     directory: Path
     port: int
     publisher: str
+    words: str = ""
 
     @property
     def url(self) -> str:
@@ -82,7 +83,7 @@ def make_node(directory: Path, name: str = "Test Network", *, port: int | None =
     if sync_interval is not None:
         cfg = directory / "signpost.toml"
         cfg.write_text(cfg.read_text().replace("interval = 300", f"interval = {sync_interval}"))
-    return NodeHandle(directory, port, result.publisher)
+    return NodeHandle(directory, port, result.publisher, result.recovery_words)
 
 
 def example_listings(network: str) -> list[tuple[str, dict[str, Any]]]:

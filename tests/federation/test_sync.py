@@ -123,3 +123,44 @@ async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(tmp_
     finally:
         await leeds_node.session.close()
         leeds_node.store.close()
+
+
+async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_higher_rev(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+    """Spec §5.5: a thief's far-future rev must not beat the publisher's re-signed version."""
+    from node.keyops import rotate
+    from node.keystore import settle_staged_key
+    from node.ledger import load_keylog
+    from node.store import connect, transaction
+
+    leeds = make_node(tmp_path / "leeds", "Leeds")
+    leeds.publish([group(1), group(2)])
+    await serve(leeds)
+    handle, node = puller
+    await follow(node, leeds.url)
+    await sync_once(node)
+    # The thief, holding the old key, issues a version with a rev just inside the skew window.
+    import time as _time
+
+    conn = connect(leeds.directory / "signpost.db")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'last_rev'", (str(_time.time_ns() // 1000 + 9 * 60 * 1_000_000),))
+    conn.close()
+    leeds.publish([group(2, name="Stolen key says hello")])
+    await sync_once(node)
+    assert dict(handle.query("SELECT id, name FROM listings"))["group-000002"] == "Stolen key says hello"
+    # The coordinator revokes the stolen key: everything is re-signed with fresh (lower) revs.
+    conn = connect(leeds.directory / "signpost.db")
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'last_rev'")
+    conn.execute("DELETE FROM versions WHERE id = 'group-000002'")
+    conn.execute("DELETE FROM listings WHERE id = 'group-000002'")
+    try:
+        with transaction(conn):
+            rotate(conn, leeds.directory, revoke=True)
+        log = load_keylog(conn, leeds.publisher)
+        assert log is not None
+        settle_staged_key(leeds.directory / "keys", log.authorised)
+    finally:
+        conn.close()
+    leeds.publish([group(2)])
+    [report] = await sync_once(node)
+    assert report.error is None
+    assert dict(handle.query("SELECT id, name FROM listings")) == {"group-000001": "Peer group 1", "group-000002": "Peer group 2"}

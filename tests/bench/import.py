@@ -1,0 +1,158 @@
+"""Import: a 10,000-row coordinator spreadsheet, as CSV and as XLSX, through ``signpost import``.
+
+Run from the repository root::
+
+    .venv/bin/python tests/bench/import.py           # 10,000 rows
+    .venv/bin/python tests/bench/import.py --quick   # 500 rows
+
+The sheet uses the template's headers (the first alias of each column in
+``node/importer/aliases.py``) and the kinds of cells coordinators type:
+"Tuesdays", "1st Monday of the month", "2-4pm", "£2", "Yes"/"No", dates day
+first, private groups with an address that must stay local.  Each format is
+timed through ``node.importing.import_file`` on its own fresh node: a dry run
+(read, check, plan), then the real import (read, check, plan, sign, store,
+index, in one transaction).  Every row must be accepted.
+
+Goal (issue 11): under 5 s each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import PLACES, SUBJECTS  # noqa: E402
+from peers import machine  # noqa: E402
+
+GOAL_S = 5.0
+DAYS = ("Tuesdays", "Fri, Sat, Sun", "Every other Wednesday", "1st Monday of the month", "Mondays and Thursdays", "Saturday mornings")
+TIMES = ("10.30-12.30", "2-4pm", "6pm till 8pm", "18:00-19:30", "11am-1pm")
+ORGS = ("Leeds Mind", "Lambeth Peer Network", "Mind in Bristol", "Sheffield Flourish", "North East Peers")
+
+
+def headers() -> list[tuple[str, str]]:
+    """(field, header) for every template column, the header being its first alias."""
+    from node.importer.aliases import COLUMNS
+    from node.importer.template import TEMPLATE_FIELDS
+
+    first = {c.field: c.aliases[0] for c in COLUMNS}
+    return [(f, first[f]) for f in TEMPLATE_FIELDS]
+
+
+def row(i: int) -> dict[str, Any]:
+    """Spreadsheet row ``i`` as a coordinator would fill it in."""
+    rng = random.Random(i)
+    area, postcode, _, _, _ = rng.choice(PLACES)
+    subject, _ = rng.choice(SUBJECTS)
+    town = area.split(", ")[-1]
+    private = rng.random() < 0.15
+    online = rng.random() < 0.1
+    consent = rng.random() < 0.4
+    cells: dict[str, Any] = {
+        "id": f"sheet-{i:05d}",
+        "kind": "group",
+        "name": f"{town} {subject} {i}",
+        "organisation": rng.choice(ORGS),
+        "summary": f"A friendly {subject.lower()} in {area}.",
+        "description": "We meet in a quiet room. Tea and biscuits provided. You can just listen if you prefer.",
+        "days": rng.choice(DAYS),
+        "time": rng.choice(TIMES),
+        "delivery": "Online" if online else "Face to face",
+        "cost": "Free" if rng.random() < 0.85 else "£2",
+        "topics": rng.choice(("Hearing voices", "Anxiety, Depression", "Carers", "Men, Walking", "General wellbeing")),
+        "audience": "Adults 18+",
+        "accessibility": "Step-free access; hearing loop" if rng.random() < 0.5 else "",
+        "languages": "English",
+        "join": rng.choice(("Just turn up", "Contact us first", "Referral from GP")),
+        "status": "Active",
+        "reviewed": dt.date(2026, rng.randint(1, 12), rng.randint(1, 28)),
+        "private": "Yes" if private else "No",
+        "website": f"https://example.org/groups/{i}" if rng.random() < 0.5 else "",
+    }
+    if not online:
+        cells.update(venue=f"{town} Community Centre", address=f"{rng.randint(1, 200)} High Street, {town}", postcode=postcode)
+    if consent:
+        cells.update(contact_name="Sam Jones", contact_email=f"group{i}@example.org", contact_phone="0113 234 5678", consent="Yes")
+    return cells
+
+
+def write_sheets(rows: int, directory: Path) -> tuple[Path, Path]:
+    from openpyxl import Workbook
+
+    cols = headers()
+    data = [row(i) for i in range(rows)]
+    csv_path = directory / "listings.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow([h for _, h in cols])
+        for cells in data:
+            out.writerow([
+                v.strftime("%d/%m/%Y") if isinstance(v := cells.get(field, ""), dt.date) else v for field, _ in cols
+            ])
+    xlsx_path = directory / "listings.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Listings")
+    ws.append([h for _, h in cols])
+    for cells in data:
+        ws.append([cells.get(field) or None for field, _ in cols])
+    wb.save(xlsx_path)
+    return csv_path, xlsx_path
+
+
+def timed_import(node_dir: Path, sheet: Path, *, dry_run: bool, rows: int) -> float:
+    from node.importing import import_file
+
+    started = time.perf_counter()
+    result = import_file(node_dir, sheet, dry_run=dry_run, replace=False)
+    seconds = time.perf_counter() - started
+    counts = result.plan.counts()
+    if result.rejected_rows or counts["add"] != rows or result.published == dry_run:
+        problems = [(p.row, p.column, p.message) for p in result.rejected_rows[:5]]
+        raise SystemExit(f"{sheet.name}: expected {rows} rows added, got {counts}; first problems: {problems}")
+    return seconds
+
+
+def run(rows: int) -> int:
+    from nodeutil import make_node
+
+    print(machine())
+    work = Path(tempfile.mkdtemp(prefix="signpost-import-"))
+    try:
+        csv_path, xlsx_path = write_sheets(rows, work)
+        print(f"{rows} rows x {len(headers())} columns: {csv_path.name} {csv_path.stat().st_size / 1e6:.1f} MB, "
+              f"{xlsx_path.name} {xlsx_path.stat().st_size / 1e6:.1f} MB")
+        worst = 0.0
+        for sheet in (csv_path, xlsx_path):
+            node = make_node(work / f"node-{sheet.suffix[1:]}", "Bench Import")
+            dry = timed_import(node.directory, sheet, dry_run=True, rows=rows)
+            real = timed_import(node.directory, sheet, dry_run=False, rows=rows)
+            worst = max(worst, dry, real)
+            print(f"{sheet.suffix[1:].upper()}: dry run {dry:.2f} s ({rows / dry:,.0f} rows/s); "
+                  f"import and publish {real:.2f} s ({rows / real:,.0f} rows/s)")
+        print(f"RESULT import: slowest {worst:.2f} s / {GOAL_S:.0f} s = {worst / GOAL_S:.2f} "
+              f"(goal < {GOAL_S:.0f} s each: {'met' if worst < GOAL_S else 'MISSED'})")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="500 rows: a smoke run")
+    parser.add_argument("--rows", type=int, default=None)
+    args = parser.parse_args()
+    raise SystemExit(run(args.rows or (500 if args.quick else 10_000)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Building, caching and serving benchmark peers; timing and memory helpers.
+
+A 100,000-record peer takes a while to sign and index, so it is built once
+(signing spread over every core) and cached under ``/tmp/signpost-bench``
+keyed by size and seed.  Each run serves it from its own small directory
+that links the cached keys and database and carries its own
+``signpost.toml`` with a free port, so runs never fight over a port or
+rewrite each other's config.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent.parent
+for _p in (str(REPO), str(REPO / "tests"), str(BENCH)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+import msgspec  # noqa: E402
+
+from corpus import listing  # noqa: E402
+from node.config import render_config  # noqa: E402
+from node.context import now_us  # noqa: E402
+from node.keystore import SIGNING_FILE, read_key  # noqa: E402
+from node.ledger import apply_version, set_own_last_rev  # noqa: E402
+from node.store import connect, transaction  # noqa: E402
+from nodeutil import NodeHandle, free_port, make_node  # noqa: E402
+from protocol import envelope as dsse  # noqa: E402
+from protocol.keys import keyid_for  # noqa: E402
+from protocol.publish import rfc3339, seal_version  # noqa: E402
+from protocol.records import Record  # noqa: E402
+from protocol.verify import Opened  # noqa: E402
+
+__all__ = [
+    "CACHE",
+    "REPO",
+    "build_peer",
+    "serving_copy",
+    "machine",
+    "peak_rss_mb",
+    "sign_listings",
+    "Timer",
+]
+
+CACHE = Path(os.environ.get("SIGNPOST_BENCH_CACHE", "/tmp/signpost-bench"))
+# Bump when the corpus or the database layout changes, so stale caches are not reused.
+CACHE_FORMAT = 1
+
+
+def sign_listings(key_path: str, publisher: str, start: int, stop: int, rev_base: int, seed: int) -> list[tuple[Opened, bytes]]:
+    """Sign listings ``start..stop`` the way ``node.publisher.publish`` does (worker-process safe)."""
+    signing = read_key(Path(key_path))
+    keyid = keyid_for(signing.public_key())
+    out = []
+    for i in range(start, stop):
+        rid, fields = listing(i, seed=seed)
+        rev = rev_base + i
+        record = msgspec.convert({**fields, "publisher": publisher, "id": rid, "rev": rev, "updated": rfc3339(rev)}, type=Record)
+        env, body = seal_version(record, signing)
+        opened = Opened(version=record, body=body, digest=dsse.pae_digest(dsse.RECORD_TYPE, body), keyid=keyid)
+        out.append((opened, dsse.encode_envelope(env)))
+    return out
+
+
+def _sign_chunk(args: tuple[str, str, int, int, int, int]) -> list[tuple[Opened, bytes]]:
+    return sign_listings(*args)
+
+
+def _chunks(size: int, step: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, size, step):
+        yield start, min(size, start + step)
+
+
+def build_peer(size: int, *, seed: int = 0, name: str = "Bench Peer", quiet: bool = False) -> Path:
+    """A node directory holding ``size`` signed, indexed listings; built once, then cached."""
+    target = CACHE / f"peer-{size}-s{seed}-f{CACHE_FORMAT}"
+    if (target / "ready").exists():
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    handle = make_node(target, name)
+    key_path = str(target / "keys" / SIGNING_FILE)
+    # Revs are distinct microsecond timestamps in the recent past, as a publisher issues them.
+    rev_base = now_us() - size - 60_000_000
+    jobs = [(key_path, handle.publisher, a, b, rev_base, seed) for a, b in _chunks(size, 2000)]
+    conn = connect(target / "signpost.db")
+    try:
+        with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+            with transaction(conn):
+                for batch in pool.imap(_sign_chunk, jobs):
+                    now = now_us()
+                    for opened, env in batch:
+                        apply_version(conn, opened, env, via=None, now_us=now)
+                set_own_last_rev(conn, rev_base + size - 1)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    (target / "ready").write_text(f"{size} listings built in {time.perf_counter() - started:.1f} s\n")
+    if not quiet:
+        print(f"built peer of {size} listings in {time.perf_counter() - started:.1f} s at {target}", file=sys.stderr)
+    return target
+
+
+def serving_copy(cached: Path, run_dir: Path, *, name: str = "Bench Peer") -> NodeHandle:
+    """A run directory that serves ``cached``'s database on a fresh port (symlinks, own config)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (run_dir / "keys").symlink_to(cached / "keys")
+    (run_dir / "signpost.db").symlink_to(cached / "signpost.db")
+    config = render_config(name=name, url=f"http://127.0.0.1:{port}", port=port)
+    (run_dir / "signpost.toml").write_text(config + "enabled = false\n", "utf-8")
+    conn = connect(cached / "signpost.db")
+    try:
+        publisher = str(conn.execute("SELECT value FROM meta WHERE key = 'publisher'").fetchone()[0])
+    finally:
+        conn.close()
+    return NodeHandle(run_dir, port, publisher)
+
+
+def machine() -> str:
+    """One line naming the machine: cores, CPU model, RAM, Python, SQLite."""
+    import sqlite3
+
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+        ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration):
+        ram = "RAM unknown"
+    return (
+        f"machine: {os.cpu_count()} cores, {model}, {ram}, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+    )
+
+
+def peak_rss_mb(rusage: Any) -> float:
+    """``ru_maxrss`` is in kilobytes on Linux."""
+    return float(rusage.ru_maxrss) / 1024
+
+
+@dataclass
+class Timer:
+    """Wall and CPU time of a block (CPU of this process, all threads)."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def __enter__(self) -> "Timer":
+        self._w, self._c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._w
+        self.cpu = time.process_time() - self._c

@@ -1,0 +1,196 @@
+"""Serve: feed rows/s under bounded load, Signpost next to Datasette on the same table.
+
+Run from the repository root (Datasette is a benchmark-only dependency)::
+
+    .venv/bin/pip install datasette           # once; not a Signpost dependency
+    .venv/bin/python tests/bench/serve.py            # 100,000 records, 16 clients x 10 s each
+    .venv/bin/python tests/bench/serve.py --quick    # 2,000 records, 4 clients x 2 s
+
+The database is the cached benchmark peer (see peers.py).  Signpost serves it
+with a real ``signpost serve`` process (``GET /feed``, 500 items a page);
+Datasette 0.65 serves the same file's ``versions`` table as JSON at the same
+page size (``/signpost/versions.json?_size=500``, keyset pagination by
+following ``next_url``, which carries ``_next``), with its row count, facets
+and suggestions switched off (``_nocount=1&_nofacet=1&_nosuggest=1``) so it
+does only the paging work.  The servers run one after the other, each with
+the whole machine, and each is loaded by the same client: a separate
+process with ``--clients`` aiohttp clients that each walk the feed from a
+different starting point for ``--seconds``.  Rows are counted from the
+decoded pages, so neither side is credited for rows it did not send.
+
+API requests/s are not measured: the node has no search API yet.
+
+Goal (issue 11): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import msgspec  # noqa: E402
+
+from peers import REPO, build_peer, machine, serving_copy  # noqa: E402
+
+GOAL_RATIO = 1.5
+PAGE = 500
+
+
+class _SignpostPage(msgspec.Struct):
+    next: str
+    items: list[msgspec.Raw]
+
+
+class _DatasettePage(msgspec.Struct):
+    rows: list[msgspec.Raw]
+    next_url: str | None = None
+
+
+async def _load(kind: str, base: str, size: int, seconds: float, clients: int) -> dict[str, float]:
+    """``clients`` walkers, each following next links from its own offset until time is up."""
+    import aiohttp
+
+    decoder = msgspec.json.Decoder(_SignpostPage if kind == "signpost" else _DatasettePage)
+    totals = {"pages": 0, "rows": 0, "bytes": 0, "errors": 0}
+
+    def first(offset: int) -> str:
+        if kind == "signpost":
+            return f"{base}/feed?afterChangeNumber={offset}"
+        extra = f"&_next={offset}" if offset else ""
+        return f"{base}/signpost/versions.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
+
+    async def walker(session: aiohttp.ClientSession, k: int, deadline: float) -> None:
+        url = first(size * k // clients // PAGE * PAGE)
+        while time.perf_counter() < deadline:
+            async with session.get(url) as resp:
+                body = await resp.read()
+                if resp.status != 200:
+                    totals["errors"] += 1
+                    url = first(0)
+                    continue
+            page = decoder.decode(body)
+            totals["pages"] += 1
+            totals["bytes"] += len(body)
+            if kind == "signpost":
+                rows, nxt = page.items, page.next if page.items else None
+            else:
+                rows, nxt = page.rows, page.next_url
+            totals["rows"] += len(rows)
+            url = nxt or first(0)
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        # One untimed page per walker: connections and caches warm for both servers alike.
+        async def warm() -> None:
+            async with session.get(first(0)) as resp:
+                await resp.read()
+
+        await asyncio.gather(*(warm() for _ in range(clients)))
+        started = time.perf_counter()
+        await asyncio.gather(*(walker(session, k, started + seconds) for k in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {**totals, "seconds": elapsed}
+
+
+def load(kind: str, base: str, size: int, seconds: float, clients: int) -> dict[str, float]:
+    """Run the load generator in its own process, so it does not share the server's interpreter."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--load", kind, base, str(size), str(seconds), str(clients)],
+        capture_output=True, text=True, timeout=seconds + 120, cwd=REPO,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"load generator failed: {proc.stderr}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if result["errors"]:
+        raise SystemExit(f"{kind} answered {result['errors']} requests with an error")
+    return result
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def report(name: str, r: dict[str, float]) -> float:
+    rows_s = r["rows"] / r["seconds"]
+    print(f"{name}: {r['pages']:.0f} pages, {r['rows']:.0f} rows, {r['bytes'] / 1e6:.0f} MB in {r['seconds']:.1f} s = "
+          f"{r['pages'] / r['seconds']:,.1f} pages/s, {rows_s:,.0f} rows/s, {r['bytes'] / r['seconds'] / 1e6:.1f} MB/s")
+    return rows_s
+
+
+def run(size: int, seconds: float, clients: int) -> int:
+    from nodeutil import ServeProcess, free_port
+
+    datasette = Path(sys.executable).parent / "datasette"
+    if not datasette.exists():
+        raise SystemExit(f"Datasette is not installed next to {sys.executable}: run `{Path(sys.executable).parent}/pip install datasette`")
+    version = subprocess.run([str(datasette), "--version"], capture_output=True, text=True).stdout.strip()
+    print(machine())
+    print(f"{size} records, {clients} concurrent clients for {seconds:.0f} s per server, {PAGE} rows a page; {version}")
+    cached = build_peer(size)
+    work = Path(tempfile.mkdtemp(prefix="signpost-serve-"))
+    try:
+        peer = serving_copy(cached, work / "peer")
+        with ServeProcess(peer):
+            ours = report("Signpost GET /feed", load("signpost", peer.url, size, seconds, clients))
+        port = free_port()
+        db = work / "signpost.db"
+        db.symlink_to(cached / "signpost.db")
+        ds = subprocess.Popen(
+            [str(datasette), "serve", str(db), "-h", "127.0.0.1", "-p", str(port), "--setting", "max_returned_rows", str(PAGE)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_for(f"{base}/signpost/versions.json?_size=1", ds)
+            theirs = report("Datasette versions.json", load("datasette", base, size, seconds, clients))
+        finally:
+            ds.terminate()
+            ds.wait(timeout=10)
+        ratio = ours / theirs
+        print("API requests/s: not measured (the node has no search API yet)")
+        print(f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
+              f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})")
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2,000 records, 4 clients, 2 s each: a smoke run")
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--clients", type=int, default=None)
+    parser.add_argument("--load", nargs=5, metavar=("KIND", "BASE", "SIZE", "SECONDS", "CLIENTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        kind, base, size, seconds, clients = args.load
+        print(json.dumps(asyncio.run(_load(kind, base, int(size), float(seconds), int(clients)))))
+        return
+    size = args.size or (2000 if args.quick else 100_000)
+    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    clients = args.clients or (4 if args.quick else 16)
+    raise SystemExit(run(size, seconds, clients))
+
+
+if __name__ == "__main__":
+    main()
