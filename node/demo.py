@@ -116,6 +116,11 @@ async def _federate(national: Path, peers: list[Path]) -> None:
 def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
     dirs = prepare_demo(directory, base_port=base_port, fresh=fresh)
     procs: list[subprocess.Popen[bytes]] = []
+
+    def stop_on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
         for key in ("leeds", "lambeth", "national"):
