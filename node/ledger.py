@@ -18,7 +18,7 @@ from protocol.records import Record, Tombstone
 from protocol.verify import Opened
 
 from .index import index_record, unindex
-from .store import get_meta, set_meta
+from .store import get_meta, request_scrub, set_meta
 
 __all__ = [
     "next_change",
@@ -85,6 +85,8 @@ def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, 
         index_record(conn, v, opened.body.decode("utf-8"))
     else:
         unindex(conn, v.publisher, v.id)
+        if row is not None:
+            request_scrub(conn)
     return decision
 
 
@@ -103,6 +105,8 @@ def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[s
     for change, rid in rows:
         conn.execute("DELETE FROM versions WHERE change = ?", (change,))
         unindex(conn, publisher, rid)
+    if rows:
+        request_scrub(conn)
     return len(rows)
 
 

@@ -19,7 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, ParamSpec, TypeVar
 
-__all__ = ["Store", "connect", "transaction", "init_schema", "get_meta", "set_meta", "detect_restore", "SCHEMA_VERSION"]
+__all__ = [
+    "Store",
+    "connect",
+    "transaction",
+    "init_schema",
+    "get_meta",
+    "set_meta",
+    "detect_restore",
+    "request_scrub",
+    "scrub",
+    "SCHEMA_VERSION",
+]
 
 SCHEMA_VERSION = 1
 P = ParamSpec("P")
@@ -187,6 +198,31 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     conn.execute("COMMIT")
     _note_high_water(conn)
+    if get_meta(conn, "scrub_pending") not in (None, "0"):
+        scrub(conn)
+
+
+def request_scrub(conn: sqlite3.Connection) -> None:
+    """Mark (inside a write transaction) that deleted text must be scrubbed from disk at commit."""
+    set_meta(conn, "scrub_pending", 1)
+
+
+def scrub(conn: sqlite3.Connection) -> bool:
+    """Leave no trace of deleted listings in the database files (spec §5.4).
+
+    ``secure_delete`` zeroes freed rows, but FTS5 keeps a deleted row's
+    tokens in older index segments until they are merged, and the WAL keeps
+    old page images until it is checkpointed.  So: merge the index, then
+    checkpoint and truncate the WAL.  If a reader holds the WAL open the
+    truncation is retried at the next commit.
+    """
+    conn.execute("INSERT INTO listings_fts (listings_fts) VALUES ('optimize')")
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        return False
+    conn.execute("DELETE FROM meta WHERE key = 'scrub_pending'")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True
 
 
 # The last change number written to each database's sidecar, so a commit that
