@@ -16,7 +16,7 @@ from . import SOFTWARE
 from .config import Config
 from .context import NODE, Node
 from .store import Store, get_meta
-from .views import discovery, feed, keys, pages
+from .views import api, discovery, feed, keys, pages
 from .views.common import error_middleware, security_headers
 
 __all__ = ["create_app", "open_node"]
@@ -70,5 +70,6 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.add_routes(discovery.routes)
     app.add_routes(feed.routes)
     app.add_routes(keys.routes)
+    app.add_routes(api.routes)
     pages.setup(app)  # public pages, templates, and the HTML error page (app[HTML_ERROR])
     return app

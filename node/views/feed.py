@@ -7,6 +7,9 @@ re-encodes a record to serve it.
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlencode
+
 import msgspec
 from aiohttp import web
 from msgspec import Raw, Struct
@@ -15,6 +18,7 @@ from protocol.feed import PAGE_SIZE
 
 from ..context import NODE
 from ..ledger import FeedRow, feed_rows
+from ..slices import SLICE_PARAMS, SliceRow, parse_slice, slice_rows
 from ..store import get_meta
 from .common import allowed_params, int_param, json_response
 
@@ -55,11 +59,50 @@ def render_page(base: str, after: int, items: list[RawItem], *, license: str, ep
     return _ENCODE.encode(page)
 
 
+def slice_item_for(row: SliceRow) -> RawItem:
+    """A slice's item: updated with data, deleted with a tombstone, or deleted bare ("left this slice")."""
+    rid = f"{row.publisher}/{row.id}"
+    if row.data is not None:
+        return RawItem(state="updated", kind=row.kind, id=rid, modified=row.change, data=Raw(row.data))
+    tombstone = Raw(row.tombstone) if row.tombstone is not None else None
+    return RawItem(state="deleted", kind=row.kind, id=rid, modified=row.change, tombstone=tombstone)
+
+
+async def slice_feed(request: web.Request, after: int) -> web.StreamResponse:
+    """``/feed?kind=group&near=LS6…``: the feed through a filter (spec §6.5; see :mod:`node.slices`)."""
+    sl = parse_slice(request.query)
+    node = request.app[NODE]
+    kept = [(k, v) for k, v in request.query.items() if k != "afterChangeNumber"]
+    query = urlencode(kept) + "&"
+
+    def read(conn):  # type: ignore[no-untyped-def]
+        return slice_rows(conn, sl, after, PAGE_SIZE), get_meta(conn, "epoch") or ""
+
+    rows, epoch = await node.store.read(read)
+    last = rows[-1].change if rows else after
+    digest = hashlib.sha256(query.encode()).hexdigest()[:12]
+    etag = f'W/"{epoch}-{digest}-{after}-{last}-{len(rows)}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=3600" if len(rows) == PAGE_SIZE else "public, max-age=8",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    body = render_page(
+        node.config.base_url, after, [slice_item_for(r) for r in rows],
+        license=node.config.node.license, epoch=epoch, query=query,
+    )
+    return json_response(body, headers=headers)
+
+
 @routes.get("/feed")
 async def feed(request: web.Request) -> web.StreamResponse:
-    allowed_params(request, {"afterChangeNumber"})
+    allowed_params(request, {"afterChangeNumber", "when", *SLICE_PARAMS})
     after = int_param(request, "afterChangeNumber", default=0)
     assert after is not None
+    if len(request.query) > ("afterChangeNumber" in request.query):
+        return await slice_feed(request, after)
     node = request.app[NODE]
 
     def read(conn):  # type: ignore[no-untyped-def]
