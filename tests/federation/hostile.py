@@ -148,3 +148,23 @@ class HostilePeer:
         if peer == "offsite":
             return web.json_response({"next": "http://127.0.0.2:1/feed?afterChangeNumber=1", "items": [item(self.me.publisher, "o", 1, sealed(enc(self.me.record("o")), self.me.signing))], "license": "x"})
         raise web.HTTPNotFound()
+
+
+async def node_document_app(aiohttp_server: Any, *, feed_status: int) -> tuple[web.Application, str]:
+    me = Identity()
+    app = web.Application()
+    holder: dict[str, str] = {}
+
+    async def doc(request: web.Request) -> web.Response:
+        base = holder["base"]
+        return web.json_response({"protocol": "signpost/1", "name": "Storm", "url": base, "publisher": me.publisher,
+                                  "keylog": [msgspec.to_builtins(me.genesis)], "feed": f"{base}/feed"})
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(status=feed_status, text="no")
+
+    app.router.add_get("/.well-known/signpost", doc)
+    app.router.add_get("/feed", feed)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    holder["base"] = f"http://127.0.0.1:{server.port}"
+    return app, holder["base"]
