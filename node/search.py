@@ -20,6 +20,7 @@ never guesses, so a slice or API client gets exactly what its filters say.
 from __future__ import annotations
 
 import bisect
+import heapq
 import datetime as dt
 import functools
 import math
@@ -147,8 +148,10 @@ class _Row:
 # -- the query --------------------------------------------------------------
 
 
-def _where(filters: Filters, place: Place | None, now: dt.datetime) -> tuple[str, list[Any]]:
-    sql = ["l.status != 'closed'", "(l.reviewed IS NULL OR l.reviewed >= ?)"]
+def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = "either") -> tuple[str, list[Any]]:
+    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either"."""
+    # A coordinator may keep a long-unchecked listing visible (node.admin_store.set_keep_visible).
+    sql = ["l.status != 'closed'", "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))"]
     args: list[Any] = [hidden_cutoff(now)]
     if filters.publisher:
         sql.append("l.publisher = ?")
@@ -191,17 +194,20 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime) -> tuple[str
         box = "(l.lat BETWEEN ? AND ? AND l.lon BETWEEN ? AND ?)"
         box_args = [place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon]
         remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)]
-        if remote:
-            sql.append(f"(l.delivery IN ({','.join('?' * len(remote))}) OR {box})")
-            args += remote + box_args
-        else:
+        if near == "remote":
+            sql.append(f"l.delivery IN ({','.join('?' * len(remote))})" if remote else "0")
+            args += remote
+        elif near == "box" or not remote:
             sql.append(box)
             args += box_args
+        elif remote:
+            sql.append(f"(l.delivery IN ({','.join('?' * len(remote))}) OR {box})")
+            args += remote + box_args
     return " AND ".join(sql), args
 
 
-def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str) -> tuple[str, list[Any]]:
-    where, args = _where(filters, place, now)
+def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either") -> tuple[str, list[Any]]:
+    where, args = _where(filters, place, now, near)
     if filters.words:
         return (
             f"SELECT {columns} FROM listings_fts JOIN listings l ON l.rowid = listings_fts.rowid "
@@ -253,21 +259,24 @@ def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: 
 
 
 def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
-    """Without place or time there is nothing to check outside SQL: count and page there."""
-    sql, args = _select(filters, None, now, "count(*)")
-    total = int(conn.execute(sql, args).fetchone()[0])
-    order = "rank_, l.name COLLATE NOCASE, l.rowid" if filters.words else "l.name COLLATE NOCASE, l.rowid"
-    rank = _RANK if filters.words else "0.0"
-    sql, args = _select(filters, None, now, f"l.rowid, l.name, {rank} AS rank_")
-    rows = conn.execute(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    return total, [_Row(r[0], 0, r[2], None, r[1]) for r in rows]
+    """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
+    if not filters.words:
+        sql, args = _select(filters, None, now, "count(*)")
+        total = int(conn.execute(sql, args).fetchone()[0])
+        sql, args = _select(filters, None, now, "l.rowid, l.name")
+        rows = conn.execute(f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in rows]
+    sql, args = _select(filters, None, now, f"l.rowid, {_RANK}")
+    ranked = conn.execute(sql, args).fetchall()
+    best = heapq.nsmallest(offset + limit, ranked, key=lambda r: (r[1], r[0]))[offset:]
+    names = dict(conn.execute(f"SELECT rowid, name FROM listings WHERE rowid IN ({','.join('?' * len(best))})", [r[0] for r in best]).fetchall()) if best else {}
+    return len(ranked), [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
 
 
 def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:
-    if place is None and not filters.when:
-        sql, args = _select(filters, None, now, "count(*)")
-        return int(conn.execute(sql, args).fetchone()[0])
-    return len(_rows(conn, filters, place, now))
+    if filters.when:
+        return len(_rows(conn, filters, place, now))
+    return _page(conn, filters, place, now, 1, 0)[0]
 
 
 def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:
@@ -340,9 +349,42 @@ def search(
     )
 
 
+def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """A place without a time: rank the few listings in the bounding box in Python; count and page the
+    listings offered remotely (possibly many) in SQL, after the local ones."""
+    rank = _RANK if filters.words else "0.0"
+    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {rank}", near="box")
+    local: list[_Row] = []
+    radius = radius_km(filters, place)
+    for rowid, name, delivery, lat, lon, score in conn.execute(sql, args):
+        _, distance = within_reach(delivery, lat, lon, filters, place)
+        if distance is not None and distance <= radius:
+            key = score / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else distance
+            local.append(_Row(rowid, 0, key, distance, name))
+    local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    local_ids = msgspec.json.encode([r.rowid for r in local]).decode()
+    sql, args = _select(filters, place, now, "count(*)", near="remote")
+    remote_total = int(conn.execute(f"{sql} AND l.rowid NOT IN (SELECT value FROM json_each(?))", [*args, local_ids]).fetchone()[0])
+    page = local[offset : offset + limit]
+    want = offset + limit - max(offset, len(local))
+    if want > 0 and remote_total:
+        order = "rank_, l.name COLLATE NOCASE, l.rowid" if filters.words else "l.name COLLATE NOCASE, l.rowid"
+        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.lat, l.lon, {rank} AS rank_", near="remote")
+        rows = conn.execute(
+            f"{sql} AND l.rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, local_ids, want, max(0, offset - len(local))],
+        ).fetchall()
+        for rowid, name, lat, lon, score in rows:
+            distance = None if lat is None or lon is None else within_reach("online", lat, lon, filters, place)[1]
+            page.append(_Row(rowid, 1, score, distance, name))
+    return len(local) + remote_total, page
+
+
 def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
     if place is None and not filters.when:
         return _fast_page(conn, filters, now, limit, offset)
+    if place is not None and not filters.when:
+        return _near_page(conn, filters, place, now, limit, offset)
     rows = _rows(conn, filters, place, now)
     return len(rows), rows[offset : offset + limit]
 

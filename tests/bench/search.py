@@ -142,7 +142,7 @@ def main() -> None:
     sectors = load_sectors()
     weights = [s[4] for s in sectors]
     outcodes = [rng.choices(sectors, weights)[0][0].split(" ")[0] for _ in range(args.queries)]
-    towns = ["Leeds", "Manchester", "Lambeth", "Bristol", "Cardiff", "Glasgow", "Birmingham", "Sheffield", "Norfolk", "Cornwall"]
+    towns = ["Leeds", "Manchester", "Lambeth", "Bristol", "Liverpool", "Glasgow", "Birmingham", "Sheffield", "Norwich", "Cornwall"]
     suites = {
         "word": [{"q": rng.choice(WORD_QUERIES)} for _ in range(args.queries)],
         "place": [{"near": rng.choice([rng.choice(outcodes), rng.choice(towns)])} for _ in range(args.queries)],
