@@ -16,7 +16,7 @@ from . import SOFTWARE
 from .config import Config
 from .context import NODE, Node
 from .store import Store, get_meta
-from .views import api, discovery, feed, keys, pages
+from .views import api, calendar, discovery, feed, keys, pages
 from .views.common import error_middleware, security_headers
 
 __all__ = ["create_app", "open_node"]
@@ -71,5 +71,9 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.add_routes(feed.routes)
     app.add_routes(keys.routes)
     app.add_routes(api.routes)
+    app.add_routes(calendar.routes)
     pages.setup(app)  # public pages, templates, and the HTML error page (app[HTML_ERROR])
+    from .views import admin
+
+    admin.setup(app)  # /admin console, public report form, published-sheet schedule
     return app

@@ -540,3 +540,28 @@ async def _recover_from(directory: Path, source: str, publisher: str | None, nam
         conn.close()
     (directory / "signpost.toml").write_text(render_config(name=name, url=url, port=port), "utf-8")
     return change
+
+
+# ------------------------------------------------------------------ password
+
+
+@main.command()
+@DIR_OPTION
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input (for scripts).")
+@friendly
+def password(directory: Path, password_stdin: bool) -> None:
+    """Set or change the console password (the /admin pages).
+
+    Stored in signpost.toml as a slow scrypt hash; takes effect at the next
+    sign-in, without restarting the node.  Signs out nobody already signed in.
+    """
+    from .auth import write_password_hash
+    from .passwords import MIN_LENGTH, hash_password
+
+    _config(directory)
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = click.prompt(f"New console password (at least {MIN_LENGTH} characters)", hide_input=True, confirmation_prompt=True)
+    write_password_hash(directory, hash_password(new))
+    click.echo(f"Console password set. Sign in at {_config(directory).base_url}/admin")

@@ -282,8 +282,9 @@ def hidden_cutoff(now: dt.datetime) -> str:
     return (now.astimezone(LONDON).date() - dt.timedelta(days=HIDDEN_DAYS)).isoformat()
 
 
-def is_hidden(status: str, reviewed: str | None, now: dt.datetime) -> bool:
-    return status == "closed" or (reviewed is not None and reviewed < hidden_cutoff(now))
+def is_hidden(status: str, reviewed: str | None, now: dt.datetime, *, kept_visible: bool = False) -> bool:
+    """Closed, or unchecked for HIDDEN_DAYS, unless the coordinator chose to keep it visible (node.admin_store)."""
+    return status == "closed" or (not kept_visible and reviewed is not None and reviewed < hidden_cutoff(now))
 
 
 def is_stale(reviewed: str | None, today: dt.date) -> bool:
