@@ -208,6 +208,12 @@ def _paths() -> dict[str, Any]:
             tag="embedding",
         ),
         "/embed": _get("A slice as a compact HTML list, for an iframe", SLICE_PARAMETERS, {"200": _HTML, "400": _HTML}, tag="embedding"),
+        "/openreferral/": _get(
+            "Open Referral UK API version",
+            [],
+            {"200": _json({"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}}, "The profile version."), "304": _NOT_MODIFIED},
+            tag="openreferral",
+        ),
         "/openreferral/services": _get(
             "Services as Open Referral UK (HSDS 3.0 UK profile)",
             [
@@ -219,13 +225,13 @@ def _paths() -> dict[str, Any]:
                 _query("proximity", "Metres from `postcode` (500 to 200000).", {"type": "integer", "minimum": 500, "maximum": 200000}),
                 _query("taxonomy_term_id", "A topic's taxonomy term id (a UUID from this node) or slug.", {"type": "string", "maxLength": 60}),
             ],
-            {"200": _json(_ref("OpenReferralPage"), "A page of services."), "400": _ERROR},
+            {"200": _json(_ref("OpenReferralPage"), "A page of services."), "304": _NOT_MODIFIED, "400": _ERROR},
             tag="openreferral",
         ),
         "/openreferral/services/{id}": _get(
             "One Open Referral UK service",
             [{"name": "id", "in": "path", "required": True, "description": "The service's UUID.", "schema": {"type": "string"}}],
-            {"200": _json(_ref("OpenReferralService"), "The fully nested service."), "404": _ERROR},
+            {"200": _json(_ref("OpenReferralService"), "The fully nested service."), "304": _NOT_MODIFIED, "400": _ERROR, "404": _ERROR},
             tag="openreferral",
         ),
     }
