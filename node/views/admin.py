@@ -389,7 +389,7 @@ def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
         "title": "Check the changes before publishing", "token": token, "filename": pending.filename, "replace": pending.replace,
         "added": plan.of("add"), "changed": plan.of("change"), "deleted": plan.of("delete"), "unchanged": len(plan.of("unchanged")),
         "rejected": batch.errors, "warnings": batch.warnings, "unknown_columns": batch.unknown_columns,
-        "publishable": bool(plan.of("add") or plan.of("change") or plan.of("delete")),
+        "publishable": bool(plan.of("add") or plan.of("change") or plan.of("delete")), "notice": None,
     }
 
 
