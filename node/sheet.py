@@ -31,10 +31,11 @@ from .importer import ImportBatch, UnreadableFile, read_listings
 from .importing import plan_batch
 from .publisher import apply_plan, load_identity
 
-__all__ = ["MAX_SHEET_BYTES", "SHEET_TIMEOUT", "SheetRun", "SheetError", "check_sheet_url", "fetch_sheet", "run_sheet_import", "last_runs", "sheet_ctx"]
+__all__ = ["MAX_SHEET_BYTES", "SHEET_TIMEOUT", "FIRST_FETCH_DELAY", "SheetRun", "SheetError", "check_sheet_url", "fetch_sheet", "run_sheet_import", "last_runs", "sheet_ctx"]
 
 MAX_SHEET_BYTES: Final = 16 * 1024 * 1024
 SHEET_TIMEOUT: Final = 60.0
+FIRST_FETCH_DELAY: Final = 2.0  # seconds after startup, so a restarted node catches up at once
 
 
 class SheetError(NodeError):
@@ -169,7 +170,7 @@ async def sheet_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
         run_sheet_import, "interval", args=[node], id="sheet", seconds=node.config.import_.sheet_interval,
-        max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5),
+        max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=FIRST_FETCH_DELAY),
     )
     scheduler.start()
     try:
