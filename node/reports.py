@@ -149,6 +149,7 @@ def _render(request: web.Request, publisher: str, rid: str, name: str, *, status
     }
     response = request.app[TEMPLATES].render("report.html", ctx, status=status, cache="no-store")
     response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Referrer-Policy"] = "same-origin"  # so the form's POST carries a real Origin, not "null"
     return response
 
 

@@ -72,7 +72,8 @@ ADMIN_HEADERS: Final = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it, browsers send "Origin: null" on form posts and the origin check could not tell us from a stranger.
+    "Referrer-Policy": "same-origin",
 }
 # Status changes that ask "are you sure?" first: action → (new status or None for delete, button, explanation).
 ACTIONS: Final[dict[str, tuple[str | None, str, str]]] = {
