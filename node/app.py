@@ -16,7 +16,7 @@ from . import SOFTWARE
 from .config import Config
 from .context import NODE, Node
 from .store import Store, get_meta
-from .views import api, calendar, discovery, embed, feed, keys, openreferral, pages
+from .views import api, calendar, discovery, embed, feed, keys, openreferral, pages, status
 from .views.common import error_middleware, security_headers
 
 __all__ = ["create_app", "open_node"]
@@ -70,6 +70,7 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.add_routes(discovery.routes)
     app.add_routes(feed.routes)
     app.add_routes(keys.routes)
+    app.add_routes(status.routes)
     app.add_routes(api.routes)
     app.add_routes(calendar.routes)
     app.add_routes(embed.routes_for(app))  # also gives search pages their oEmbed discovery link

@@ -164,3 +164,29 @@ async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_hi
     [report] = await sync_once(node)
     assert report.error is None
     assert dict(handle.query("SELECT id, name FROM listings")) == {"group-000001": "Peer group 1", "group-000002": "Peer group 2"}
+
+
+async def test_status_page_and_json_show_each_peers_health(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node], aiohttp_client: Any) -> None:
+    from node.app import create_app
+
+    leeds = make_node(tmp_path / "leeds", "Leeds")
+    leeds.publish([group(1)])
+    await serve(leeds)
+    handle, node = puller
+    await follow(node, leeds.url)
+    # A peer that has since gone away: nothing listens on port 9.
+    import sqlite3
+
+    c = sqlite3.connect(handle.directory / "signpost.db")
+    c.execute("INSERT INTO peers (url, publisher, name, added) VALUES ('http://127.0.0.1:9', ?, 'Gone', 0)", (leeds.publisher,))
+    c.commit()
+    c.close()
+    await sync_once(node)
+    client = await aiohttp_client(create_app(handle.config, sync=False))
+    report = await (await client.get("/status.json")).json()
+    peers = {p["url"]: p for p in report["peers"]}
+    assert peers[leeds.url]["records_held"] == 1 and peers[leeds.url]["last_error"] is None
+    assert "could not be reached" in peers["http://127.0.0.1:9"]["last_error"]
+    page = await client.get("/status")
+    html = await page.text()
+    assert page.status == 200 and "Failing" in html and "Leeds" in html and "Need help now?" in html
