@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, csrf_of, sign_in
+from admin_helpers import PASSWORD, csrf_of, sign_in
 
 from node.auth import COOKIE, LOGIN_LIMITS, RateLimiter, RateLimited, write_password_hash
 from node.config import load_config

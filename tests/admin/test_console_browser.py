@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import PASSWORD
+from admin_helpers import PASSWORD
 from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, UNCONSENTED_EMAIL, write_messy
 from support.fixtures import browser  # noqa: F401

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import sign_in
+from admin_helpers import sign_in
 from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, ROWS, UNCONSENTED_EMAIL, messy_csv
 

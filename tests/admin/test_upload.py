@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
-from conftest import csrf_of
+from admin_helpers import csrf_of
 from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, PRIVATE_POSTCODE, UNCONSENTED_EMAIL, messy_csv
 
