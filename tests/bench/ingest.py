@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -74,8 +73,8 @@ async def _pull(directory: Path, url: str) -> dict[str, object]:
 
 
 def child(directory: Path, url: str) -> None:
-    """The pulling process: print one JSON line of figures."""
-    print(json.dumps(asyncio.run(_pull(directory, url))), flush=True)
+    """The pulling process: write its figures beside its database (stdout may belong to a profiler)."""
+    (directory / "figures.json").write_text(json.dumps(asyncio.run(_pull(directory, url))))
 
 
 def bare_verify_rate(db: Path, limit: int) -> tuple[int, float]:
@@ -125,7 +124,7 @@ def run(size: int, profile: Path | None) -> int:
         if proc.returncode != 0:
             print(proc.stdout, proc.stderr, file=sys.stderr)
             raise SystemExit(f"the pulling process failed ({proc.returncode})")
-        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures = json.loads((puller.directory / "figures.json").read_text())
         if figures["error"] or figures["merged"] != size:
             raise SystemExit(f"pull incomplete: {figures}")
         e2e = size / figures["seconds"]

@@ -56,8 +56,8 @@ class _DatasettePage(msgspec.Struct):
     next_url: str | None = None
 
 
-async def _load(kind: str, base: str, size: int, seconds: float, clients: int) -> dict[str, float]:
-    """``clients`` walkers, each following next links from its own offset until time is up."""
+async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict[str, float]:
+    """One walker per start point, each following next links from there until time is up."""
     import aiohttp
 
     decoder = msgspec.json.Decoder(_SignpostPage if kind == "signpost" else _DatasettePage)
@@ -70,7 +70,7 @@ async def _load(kind: str, base: str, size: int, seconds: float, clients: int) -
         return f"{base}/signpost/versions.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
 
     async def walker(session: aiohttp.ClientSession, k: int, deadline: float) -> None:
-        url = first(size * k // clients // PAGE * PAGE)
+        url = first(starts[k])
         while time.perf_counter() < deadline:
             async with session.get(url) as resp:
                 body = await resp.read()
@@ -88,6 +88,7 @@ async def _load(kind: str, base: str, size: int, seconds: float, clients: int) -
             totals["rows"] += len(rows)
             url = nxt or first(0)
 
+    clients = len(starts)
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         # One untimed page per walker: connections and caches warm for both servers alike.
@@ -102,10 +103,26 @@ async def _load(kind: str, base: str, size: int, seconds: float, clients: int) -
     return {**totals, "seconds": elapsed}
 
 
-def load(kind: str, base: str, size: int, seconds: float, clients: int) -> dict[str, float]:
+def start_points(db: Path, clients: int) -> list[int]:
+    """Change numbers spread evenly through the feed, one per client (0: the start)."""
+    from node.store import connect
+
+    conn = connect(db)
+    try:
+        size = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+        points = [0]
+        for k in range(1, clients):
+            offset = size * k // clients // PAGE * PAGE
+            points.append(0 if offset == 0 else conn.execute("SELECT change FROM versions ORDER BY change LIMIT 1 OFFSET ?", (offset - 1,)).fetchone()[0])
+        return points
+    finally:
+        conn.close()
+
+
+def load(kind: str, base: str, starts: list[int], seconds: float) -> dict[str, float]:
     """Run the load generator in its own process, so it does not share the server's interpreter."""
     proc = subprocess.run(
-        [sys.executable, __file__, "--load", kind, base, str(size), str(seconds), str(clients)],
+        [sys.executable, __file__, "--load", kind, base, ",".join(map(str, starts)), str(seconds)],
         capture_output=True, text=True, timeout=seconds + 120, cwd=REPO,
     )
     if proc.returncode != 0:
@@ -147,10 +164,11 @@ def run(size: int, seconds: float, clients: int) -> int:
     print(f"{size} records, {clients} concurrent clients for {seconds:.0f} s per server, {PAGE} rows a page; {version}")
     cached = build_peer(size)
     work = Path(tempfile.mkdtemp(prefix="signpost-serve-"))
+    starts = start_points(cached / "signpost.db", clients)
     try:
         peer = serving_copy(cached, work / "peer")
         with ServeProcess(peer):
-            ours = report("Signpost GET /feed", load("signpost", peer.url, size, seconds, clients))
+            ours = report("Signpost GET /feed", load("signpost", peer.url, starts, seconds))
         port = free_port()
         db = work / "signpost.db"
         db.symlink_to(cached / "signpost.db")
@@ -161,7 +179,7 @@ def run(size: int, seconds: float, clients: int) -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for(f"{base}/signpost/versions.json?_size=1", ds)
-            theirs = report("Datasette versions.json", load("datasette", base, size, seconds, clients))
+            theirs = report("Datasette versions.json", load("datasette", base, starts, seconds))
         finally:
             ds.terminate()
             ds.wait(timeout=10)
@@ -180,11 +198,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--clients", type=int, default=None)
-    parser.add_argument("--load", nargs=5, metavar=("KIND", "BASE", "SIZE", "SECONDS", "CLIENTS"), help=argparse.SUPPRESS)
+    parser.add_argument("--load", nargs=4, metavar=("KIND", "BASE", "STARTS", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
-        kind, base, size, seconds, clients = args.load
-        print(json.dumps(asyncio.run(_load(kind, base, int(size), float(seconds), int(clients)))))
+        kind, base, starts, seconds = args.load
+        print(json.dumps(asyncio.run(_load(kind, base, [int(s) for s in starts.split(",")], float(seconds)))))
         return
     size = args.size or (2000 if args.quick else 100_000)
     seconds = args.seconds or (2.0 if args.quick else 10.0)
