@@ -49,7 +49,6 @@ from ..auth import (
     set_session_cookie,
 )
 from ..context import NODE, Node, now_us
-from ..errors import NodeError
 from ..filters import hidden_cutoff, is_stale
 from ..importer import ImportBatch, UnreadableFile, read_listings
 from ..importing import plan_batch

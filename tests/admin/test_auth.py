@@ -7,7 +7,6 @@ from admin_helpers import PASSWORD, csrf_of, sign_in
 
 from node.auth import COOKIE, LOGIN_LIMITS, RateLimiter, RateLimited, write_password_hash
 from node.config import load_config
-from node.views.admin import ADMIN
 
 ADMIN_PAGES = ["/admin", "/admin/upload", "/admin/listings", "/admin/reports", "/admin/peers", "/admin/sheet"]
 
