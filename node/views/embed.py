@@ -235,7 +235,11 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
 
 
 def snippets(base: str, filters: Filters, *, name: str) -> dict[str, str]:
-    """What a person pastes: a link (oEmbed), a script with a custom element, or a plain iframe."""
+    """What a person pastes: a link (oEmbed), a script with a custom element, or a plain iframe.
+
+    Query strings come from ``urlencode``, which percent-escapes quotes and
+    angle brackets, so they go into attributes as they are (easier to read).
+    """
     links = embed_links(base, filters)
     query = urlencode(to_params(filters))
     title = f"Peer support listings from {name}"
@@ -243,10 +247,10 @@ def snippets(base: str, filters: Filters, *, name: str) -> dict[str, str]:
         "link": links["search"],
         "script": (
             f'<script src="{html.escape(base)}/static/widget.js" async></script>\n'
-            f'<signpost-directory filters="{html.escape(query)}"></signpost-directory>'
+            f'<signpost-directory filters="{query}"></signpost-directory>'
         ),
         "iframe": (
-            f'<iframe src="{html.escape(links["embed"])}" title="{html.escape(title)}" width="100%" height="{DEFAULT_HEIGHT}" '
+            f'<iframe src="{links["embed"]}" title="{html.escape(title)}" width="100%" height="{DEFAULT_HEIGHT}" '
             f'sandbox="{SANDBOX}" loading="lazy" referrerpolicy="no-referrer" style="border:0;max-width:100%"></iframe>'
         ),
         "embed": links["embed"],
