@@ -102,6 +102,7 @@ def render_plan(result: ImportResult, *, dry_run: bool) -> str:
     """The dry-run report a coordinator reads: what will be added, changed, deleted, rejected."""
     lines = []
     batch = result.batch
+    unit = "line" if str(batch.source).lower().endswith(".jsonl") else "row"
     if batch.unknown_columns:
         lines.append("Columns not recognised (ignored): " + ", ".join(batch.unknown_columns))
     verb = "Would" if dry_run else "Will"
@@ -112,20 +113,21 @@ def render_plan(result: ImportResult, *, dry_run: bool) -> str:
             continue
         lines.append(f"{verb} {label} {len(items)} listing(s):")
         for p in items:
-            where = f"row {p.row}: " if p.row else ""
+            where = f"{unit} {p.row}: " if p.row else ""
             extra = f" ({', '.join(p.changed_fields)})" if p.changed_fields else ""
             lines.append(f"  {where}{p.name or p.id} [{p.id}]{extra}")
     unchanged = len(result.plan.of("unchanged"))
     if unchanged:
         lines.append(f"{unchanged} listing(s) unchanged.")
     if result.rejected_rows:
-        lines.append(f"Rejected {len(result.rejected_rows)} row(s); fix them and import again:")
+        lines.append(f"Rejected {len(result.rejected_rows)} {unit}(s); fix them and import again:")
         for p in result.rejected_rows:
-            lines.append(f"  row {p.row}, {p.column or 'row'}: {p.message}")
+            where = f"{unit} {p.row}, column {p.column!r}" if p.column else f"{unit} {p.row}"
+            lines.append(f"  {where}: {p.message}")
     if result.warnings:
         lines.append(f"{len(result.warnings)} warning(s):")
         for p in result.warnings:
-            where = f"row {p.row}, {p.column}" if p.column else f"row {p.row}"
+            where = f"{unit} {p.row}, column {p.column!r}" if p.column else f"{unit} {p.row}"
             lines.append(f"  {where}: {p.message}")
     if dry_run:
         c = result.plan.counts()
