@@ -14,7 +14,7 @@ from typing import Any, Final
 import msgspec
 
 from protocol.feed import FeedPage
-from protocol.records import KINDS, TOPICS, Record
+from protocol.records import KINDS, PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, Record
 
 from . import SOFTWARE
 from .filters import DELIVERY_FILTERS, WHENS
@@ -30,12 +30,12 @@ def _query(name: str, description: str, schema: dict[str, Any], *, required: boo
 
 _LIST = "One value, or several separated by commas."
 SLICE_PARAMETERS: Final[list[dict[str, Any]]] = [
-    _query("q", "Words that must all appear (prefix match, English stemming, accents ignored).", {"type": "string", "maxLength": 200}),
-    _query("near", "A postcode, postcode district (LS6) or sector, or a town or local authority.", {"type": "string", "maxLength": 100}),
-    _query("within", "Radius from `near` in kilometres, like `10km` or `10` (0.5 to 200). Needs `near`.", {"type": "string", "maxLength": 20}),
-    _query("kind", f"Kinds of listing: {', '.join(KINDS)}. {_LIST}", {"type": "string", "maxLength": 200}),
-    _query("topic", f"Topics (any of them matches), e.g. {', '.join(list(TOPICS)[:4])}. {_LIST}", {"type": "string", "maxLength": 600}),
-    _query("delivery", f"How it is offered: {', '.join(DELIVERY_FILTERS)}. {_LIST}", {"type": "string", "maxLength": 100}),
+    _query("q", "Words that must all appear (prefix match, English stemming, accents ignored).", {"type": "string", "maxLength": 120}),
+    _query("near", "A postcode, postcode district (LS6) or sector, or a town or local authority.", {"type": "string", "maxLength": 60}),
+    _query("within", "Radius from `near` in kilometres, like `10km` or `10` (0.5 to 200). Needs `near`.", {"type": "string", "maxLength": 12}),
+    _query("kind", f"Kinds of listing: {', '.join(KINDS)}. {_LIST}", {"type": "string", "maxLength": 80}),
+    _query("topic", f"Topics (any of them matches), e.g. {', '.join(list(TOPICS)[:4])}. {_LIST}", {"type": "string", "maxLength": 120}),
+    _query("delivery", f"How it is offered: {', '.join(DELIVERY_FILTERS)}. {_LIST}", {"type": "string", "maxLength": 40}),
     _query("free", "`1` for free listings only.", {"type": "string", "enum": ["", "0", "1", "true", "false", "yes", "no"]}),
     _query("publisher", "Only this publisher's listings (`sp1:` and 26 letters and digits).", {"type": "string", "maxLength": 40}),
 ]
@@ -58,8 +58,8 @@ _NOT_MODIFIED = {"description": "Not modified: the `If-None-Match` ETag still ho
 _CALENDAR = {"description": "An iCalendar (RFC 5545) file.", "content": {"text/calendar": {"schema": {"type": "string"}}}}
 _HTML = {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}
 _PATH_IDS = [
-    {"name": "publisher", "in": "path", "required": True, "description": "Publisher id (`sp1:…`).", "schema": {"type": "string"}},
-    {"name": "id", "in": "path", "required": True, "description": "The publisher's id for the listing.", "schema": {"type": "string"}},
+    {"name": "publisher", "in": "path", "required": True, "description": "Publisher id (`sp1:…`).", "schema": {"type": "string", "pattern": PUBLISHER_PATTERN}},
+    {"name": "id", "in": "path", "required": True, "description": "The publisher's id for the listing.", "schema": {"type": "string", "pattern": RECORD_ID_PATTERN}},
 ]
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -199,8 +199,8 @@ def _paths() -> dict[str, Any]:
         "/oembed": _get(
             "oEmbed for this node's search and embed pages",
             [
-                _query("url", "A search or embed page URL on this node.", {"type": "string"}, required=True),
-                _query("format", "Only `json`.", {"type": "string"}),
+                _query("url", "A search or embed page URL on this node.", {"type": "string", "maxLength": 600}, required=True),
+                _query("format", "Only `json` (`xml` answers 501 Not Implemented, as oEmbed says).", {"type": "string", "enum": ["json"]}),
                 _query("maxwidth", "Largest width the consumer allows, in pixels.", {"type": "integer", "minimum": 1, "maximum": 10000}),
                 _query("maxheight", "Largest height the consumer allows, in pixels.", {"type": "integer", "minimum": 1, "maximum": 10000}),
             ],
@@ -219,9 +219,9 @@ def _paths() -> dict[str, Any]:
             [
                 _query("page", "Page number (from 1).", {"type": "integer", "minimum": 1, "maximum": 10000}),
                 _query("per_page", "Services per page (1 to 100, default 50).", {"type": "integer", "minimum": 1, "maximum": 100}),
-                _query("text", "Full-text search.", {"type": "string", "maxLength": 200}),
-                _query("search", "Full-text search (alias of `text`).", {"type": "string", "maxLength": 200}),
-                _query("postcode", "A postcode; with `proximity`, only services within that many metres of its centroid.", {"type": "string", "maxLength": 100}),
+                _query("text", "Full-text search.", {"type": "string", "maxLength": 120}),
+                _query("search", "Full-text search (alias of `text`).", {"type": "string", "maxLength": 120}),
+                _query("postcode", "A postcode; with `proximity`, only services within that many metres of its centroid.", {"type": "string", "maxLength": 60}),
                 _query("proximity", "Metres from `postcode` (500 to 200000).", {"type": "integer", "minimum": 500, "maximum": 200000}),
                 _query("taxonomy_term_id", "A topic's taxonomy term id (a UUID from this node) or slug.", {"type": "string", "maxLength": 60}),
             ],

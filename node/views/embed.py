@@ -195,9 +195,11 @@ def _js(body: bytes) -> web.Response:
 async def oembed(request: web.Request) -> web.StreamResponse:
     allowed_params(request, {"url", "format", "maxwidth", "maxheight"})
     node = request.app[NODE]
-    fmt = request.query.get("format", "json")
+    fmt = request.query.get("format") or "json"
+    if fmt == "xml":  # oEmbed §2.3: a format the provider cannot give is 501
+        return json_error(501, "format 'xml' is not offered", hint="use format=json")
     if fmt != "json":
-        return json_error(501, f"format {fmt[:20]!r} is not offered", hint="use format=json")
+        raise FilterError("format", f"{fmt[:20]!r} is not an oEmbed format", hint="use format=json")
     maxwidth = int_param(request, "maxwidth", default=None, minimum=1, maximum=10000)
     maxheight = int_param(request, "maxheight", default=None, minimum=1, maximum=10000)
     url = request.query.get("url", "")
