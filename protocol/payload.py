@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+import msgspec
+
 from .errors import InvalidPayload
 
 __all__ = ["MAX_PAYLOAD_BYTES", "MAX_DEPTH", "parse_payload"]
@@ -117,11 +119,90 @@ def _walk(value: Any, path: str, depth: int) -> Any:
     return value
 
 
+class _NeedsCareful(Exception):
+    """The fast path saw something only the careful path may judge."""
+
+
+_FAST_DECODER = msgspec.json.Decoder()
+
+
+def _fast_walk(value: Any, depth: int) -> int:
+    """Return keys minus colons inside strings; bail out on anything the careful path must judge.
+
+    For well-formed JSON without ``\\u`` escapes, every ``:`` byte is either
+    a key's separator or a character inside a string, so a duplicate key
+    (which the decoded dict swallows) shows up as a surplus of ``:`` bytes.
+    """
+    if depth > MAX_DEPTH:
+        raise _NeedsCareful
+    kind = type(value)
+    if kind is dict:
+        balance = len(value)
+        for key, item in value.items():
+            if not key.isascii():
+                raise _NeedsCareful
+            balance += key.count(":") + _fast_walk(item, depth + 1)
+        return balance
+    if kind is list:
+        return sum(_fast_walk(item, depth + 1) for item in value)
+    if kind is str:
+        if not value.isascii() and _NONCHARACTER.search(value):
+            raise _NeedsCareful
+        return value.count(":")
+    if kind is int:
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise _NeedsCareful
+        return 0
+    if kind is bool or value is None:
+        return 0
+    raise _NeedsCareful  # floats, and anything unexpected
+
+
+def _parse_fast(body: bytes) -> dict[str, Any] | None:
+    """msgspec's C decoder plus a colon count; None when the careful path must decide.
+
+    msgspec already refuses invalid UTF-8, lone surrogates, NaN and malformed
+    JSON; the walk refuses floats, big integers, non-ASCII keys and
+    noncharacters; a duplicate key shows as more ``:`` bytes than keys and
+    string colons.  Payloads with ``\\u`` escapes (which could hide a colon)
+    and anything refused here go to the careful parser, whose verdict,
+    reason and path are the spec's.
+    """
+    if b"\\u" in body:
+        return None
+    try:
+        value = _FAST_DECODER.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    if type(value) is not dict:
+        return None
+    try:
+        expected = _fast_walk(value, 0)
+    except (_NeedsCareful, RecursionError):
+        return None
+    if body.count(b":") != expected:
+        return None
+    return value
+
+
 def parse_payload(body: bytes) -> dict[str, Any]:
     """Parse payload bytes under the I-JSON rules; the top level must be an object.
 
     Raises :class:`InvalidPayload` with a ``$.path`` and a stable ``reason``.
+    Well-formed payloads take a fast path (:func:`_parse_fast`); anything it
+    will not vouch for is judged by the careful parser below.
     """
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise InvalidPayload("$", f"payload is {len(body)} bytes; the limit is {MAX_PAYLOAD_BYTES}", reason="too-large")
+    if not body.startswith(b"\xef\xbb\xbf"):
+        fast = _parse_fast(body)
+        if fast is not None:
+            return fast
+    return _parse_careful(body)
+
+
+def _parse_careful(body: bytes) -> dict[str, Any]:
+    """The reference parser: Python's json with hooks that report each problem's path."""
     if len(body) > MAX_PAYLOAD_BYTES:
         raise InvalidPayload("$", f"payload is {len(body)} bytes; the limit is {MAX_PAYLOAD_BYTES}", reason="too-large")
     try:
