@@ -333,6 +333,13 @@ class Syncer:
         return None if row is None else _Peer(*row)
 
     async def _walk(self, url: str, report: PullReport) -> None:
+        """Walk the peer's feed to its end, keeping one page's commit in flight.
+
+        Page n commits on the writer thread (SQLite releases the GIL) while
+        page n+1 is fetched and verified here, so both cores work.  Commits
+        still happen in order, each with the cursor after its own page, and
+        page n+1 is only queued once page n has committed.
+        """
         peer = await self._load_peer(url)
         if peer is None:
             raise NodeError(f"not following {url}")
@@ -341,42 +348,56 @@ class Syncer:
         next_url = peer.next_url or f"{peer.url}/feed"
         etag = peer.etag if peer.next_url else None
         resynced = False
-        while True:
-            requested = after_change_number(next_url)
-            status, body, new_etag = await _get(self.node.session, next_url, max_bytes=cfg.max_page_bytes, timeout=cfg.timeout, etag=etag)
-            if status == 304:
-                report.not_modified = True
-                return
-            try:
-                page = _PAGE.decode(body)
-            except msgspec.DecodeError as e:
-                raise PeerRejected(f"{next_url} is not a feed page: {e}") from e
-            if peer.epoch is not None and page.epoch != peer.epoch and not resynced:
-                # The peer's database was reset: start again from the beginning.
-                log.warning("peer %s changed epoch %s -> %s; resyncing", url, peer.epoch, page.epoch)
+        pending: asyncio.Future[tuple[int, int]] | None = None
+
+        async def settle() -> None:
+            nonlocal pending
+            if pending is not None:
+                merged, unchanged = await pending
+                pending = None
+                report.merged += merged
+                report.unchanged += unchanged
+
+        try:
+            while True:
+                requested = after_change_number(next_url)
+                status, body, new_etag = await _get(self.node.session, next_url, max_bytes=cfg.max_page_bytes, timeout=cfg.timeout, etag=etag)
+                if status == 304:
+                    report.not_modified = True
+                    return
+                try:
+                    page = _PAGE.decode(body)
+                except msgspec.DecodeError as e:
+                    raise PeerRejected(f"{next_url} is not a feed page: {e}") from e
+                if peer.epoch is not None and page.epoch != peer.epoch and not resynced:
+                    # The peer's database was reset: start again from the beginning.
+                    log.warning("peer %s changed epoch %s -> %s; resyncing", url, peer.epoch, page.epoch)
+                    await settle()
+                    peer.epoch = page.epoch
+                    resynced = report.resynced = True
+                    next_url, etag = f"{peer.url}/feed", None
+                    await self.node.store.write(_save_cursor, url, None, None, page.epoch)
+                    continue
+                check_walk_step(requested, _checked(page))
+                if not _same_origin(page.next, peer.url):
+                    raise PeerRejected(f"next URL {page.next[:200]} leaves the peer's origin {peer.url}")
+                report.pages += 1
+                verified = await self._verify_page(peer, page, report)
+                last_page = not page.items
+                await settle()
+                pending = asyncio.ensure_future(
+                    self.node.store.write(
+                        _commit_page, url, verified, page.next, page.epoch, new_etag if last_page else None, now_us()
+                    )
+                )
+                report.rejected.extend(verified.rejected)
+                report.quarantined += len(verified.quarantined)
                 peer.epoch = page.epoch
-                resynced = report.resynced = True
-                next_url, etag = f"{peer.url}/feed", None
-                await self.node.store.write(_save_cursor, url, None, None, page.epoch)
-                continue
-            check_walk_step(requested, _checked(page))
-            if not _same_origin(page.next, peer.url):
-                raise PeerRejected(f"next URL {page.next[:200]} leaves the peer's origin {peer.url}")
-            report.pages += 1
-            verified = await self._verify_page(peer, page, report)
-            last_page = not page.items
-            now = now_us()
-            merged, unchanged = await self.node.store.write(
-                _commit_page, url, verified, page.next, page.epoch, new_etag if last_page else None, now
-            )
-            report.merged += merged
-            report.unchanged += unchanged
-            report.rejected.extend(verified.rejected)
-            report.quarantined += len(verified.quarantined)
-            peer.epoch = page.epoch
-            if last_page or page.next == next_url:
-                return
-            next_url, etag = page.next, None
+                if last_page or page.next == next_url:
+                    return
+                next_url, etag = page.next, None
+        finally:
+            await settle()
 
     async def _record_failure(self, url: str, error: str, retry_after: float | None) -> None:
         now = now_us()
