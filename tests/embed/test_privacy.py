@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from markupsafe import escape
 
-from conftest import ICS_INJECTION, SECRET_ADDRESS, SECRET_POSTCODE, SECRET_VENUE, XSS
+from embedutil import ICS_INJECTION, SECRET_ADDRESS, SECRET_POSTCODE, SECRET_VENUE, XSS
 from nodeutil import NodeHandle
 
 from node.openreferral import service_uuid
