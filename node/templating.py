@@ -52,7 +52,7 @@ class UrgentLine:
 URGENT_HELP: Final = (
     UrgentLine("tel:999", "Call 999", "in an emergency, or if a life is at risk"),
     UrgentLine("tel:111", "Call NHS 111", "and choose option 2 for mental health crisis support"),
-    UrgentLine("tel:116123", "Call Samaritans on 116 123", "free, any time, day or night"),
+    UrgentLine("tel:116123", "Call Samaritans on 116 123", "for free, any time, day or night"),
     UrgentLine("sms:85258?body=SHOUT", "Text SHOUT to 85258", "for Shout's free text support"),
 )
 

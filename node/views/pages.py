@@ -164,7 +164,8 @@ def _summary(filters: Filters, results: SearchResults | None) -> str:
         parts.append(WHENS[filters.when].split(" (")[0].lower())
     if filters.free:
         parts.append("free")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 # -- views -------------------------------------------------------------------
