@@ -43,7 +43,7 @@ MAX_COLUMNS: Final = 200
 # A title or notes above the header row is common; look this far down for it.
 HEADER_SEARCH_ROWS: Final = 10
 
-Format = Literal["csv", "xlsx", "jsonl"]
+Format = Literal["csv", "xlsx", "ods", "xls", "jsonl"]
 _SAVE_AS: Final = "export it from your spreadsheet as CSV or XLSX and try again."
 
 
@@ -79,9 +79,9 @@ def sniff_format(path: Path) -> Format:
     if size > MAX_FILE_BYTES:
         raise _refuse(path, f"is {size // (1024 * 1024)} MB, more than the {MAX_FILE_BYTES // (1024 * 1024)} MB an import accepts; split it")
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
+        return "xlsx"  # or ODS: _check_zip tells them apart by what the zip holds
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _refuse(path, "is in the old Excel 97-2003 (.xls) format, which this importer does not read")
+        return "xls"
     if head.startswith(b"%PDF"):
         raise _refuse(path, "is a PDF, not a spreadsheet")
     if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -188,65 +188,78 @@ def _read_csv(path: Path) -> Sheet:
 # -- XLSX -------------------------------------------------------------------
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(path: Path) -> Format:
+    """Which workbook a zip holds (XLSX or ODS); refuse anything else, or one that would inflate beyond reason."""
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             names = {i.filename for i in infos}
-            if "xl/workbook.xml" not in names:
-                if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype")[:200]:
-                    raise _refuse(path, "is an OpenDocument (.ods) spreadsheet, which this importer does not read")
-                if "word/document.xml" in names:
-                    raise _refuse(path, "is a Word document, not a spreadsheet")
-                raise _refuse(path, "is a zip file, not an Excel workbook")
+            mimetype = z.read("mimetype")[:200] if "mimetype" in names else b""
     except zipfile.BadZipFile as e:
         raise _refuse(path, "looks like an Excel file but is damaged") from e
+    if "xl/workbook.xml" in names:
+        fmt: Format = "xlsx"
+    elif b"opendocument.spreadsheet" in mimetype and "content.xml" in names:
+        fmt = "ods"
+    elif "word/document.xml" in names:
+        raise _refuse(path, "is a Word document, not a spreadsheet")
+    elif b"opendocument.text" in mimetype:
+        raise _refuse(path, "is an OpenDocument text document, not a spreadsheet")
+    else:
+        raise _refuse(path, "is a zip file, not an Excel or OpenDocument spreadsheet")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise _refuse(path, f"would expand to {total // (1024 * 1024):,} MB, more than an import allows; it may be damaged or malicious")
     for i in infos:
         if i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(1, i.compress_size):
             raise _refuse(path, "is compressed suspiciously tightly (a 'zip bomb') and was not opened")
+    return fmt
 
 
-def _read_xlsx(path: Path) -> Sheet:
-    _check_zip(path)
-    import openpyxl  # noqa: PLC0415  (imported only when an XLSX is read)
+def _cell(value: CellValue) -> CellValue:
+    """A workbook cell as the cell parsers expect it: blanks as None, whole numbers as int."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
+
+def _read_workbook(path: Path, fmt: Format) -> Sheet:
+    """XLSX, ODS or XLS through calamine (Rust): about ten times faster than openpyxl.
+
+    The zip directory of XLSX and ODS is checked first, so a zip bomb is
+    refused before anything is inflated.  The first sheet whose top rows name
+    two known columns is read (else the first sheet).
+    """
+    if fmt != "xls":
+        fmt = _check_zip(path)
+    from python_calamine import CalamineError, CalamineWorkbook  # noqa: PLC0415  (only when a workbook is read)
+
+    kind = {"xlsx": "Excel", "ods": "OpenDocument", "xls": "Excel 97-2003"}[fmt]
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for a damaged workbook
-        raise _refuse(path, f"looks like an Excel file but could not be read ({type(e).__name__})") from e
-    try:
-        chosen = wb.worksheets[0] if wb.worksheets else None
-        for ws in wb.worksheets:
-            top = [list(r) for r in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=MAX_COLUMNS, values_only=True)]
-            if any(sum(1 for c in r if isinstance(c, str) and match_header(c)) >= 2 for r in top):
-                chosen = ws
-                break
-        if chosen is None:
+        wb = CalamineWorkbook.from_path(str(path))
+        sheets = [wb.get_sheet_by_name(name) for name in wb.sheet_names]
+        if not sheets:
             raise UnreadableFile(f"{path.name} has no worksheets.")
-        total = chosen.max_row if isinstance(chosen.max_row, int) else None
-        ws = chosen
-
-        def numbered() -> Iterator[tuple[int, list[CellValue]]]:
-            try:
-                for i, r in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-                    yield i, [None if (isinstance(c, str) and not c.strip()) else c for c in r]
-            finally:
-                wb.close()
-
-        return _table("xlsx", path, numbered(), total)
-    except BaseException:
-        wb.close()
-        raise
+        chosen = sheets[0]
+        for sheet in sheets:
+            top = sheet.to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
+            if any(sum(1 for c in r[:MAX_COLUMNS] if isinstance(c, str) and match_header(c)) >= 2 for r in top):
+                chosen = sheet
+                break
+        table = chosen.to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError) as e:
+        raise _refuse(path, f"looks like an {kind} file but could not be read ({type(e).__name__})") from e
+    numbered = ((i, [_cell(c) for c in r[:MAX_COLUMNS]]) for i, r in enumerate(table, start=1))
+    return _table("xlsx", path, numbered, len(table))
 
 
 def read_sheet(path: Path) -> Sheet:
     """The table in a CSV or XLSX file (JSON Lines is read by the caller)."""
     fmt = sniff_format(path)
-    if fmt == "xlsx":
-        return _read_xlsx(path)
+    if fmt in ("xlsx", "xls"):
+        return _read_workbook(path, fmt)
     if fmt == "csv":
         return _read_csv(path)
     raise ValueError("JSON Lines files are read line by line, not as a sheet")

@@ -478,3 +478,42 @@ def test_ten_thousand_row_csv_and_xlsx_read_quickly(tmp_path: Path, geo: Geo) ->
     xlsx_seconds = time.perf_counter() - start
     assert _summary(xbatch) == _summary(batch)
     print(f"\n10,000 rows: CSV {csv_seconds:.2f} s, XLSX {xlsx_seconds:.2f} s")
+
+
+def _ods(path: Path, rows: list[list[str]]) -> None:
+    """A minimal OpenDocument spreadsheet, as LibreOffice would save it."""
+    def cell(v: str) -> str:
+        return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="Groups">{body}</table:table></office:spreadsheet></office:body></office:document-content>'
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", manifest)
+
+
+def test_an_opendocument_spreadsheet_imports_like_the_csv(tmp_path: Path, geo: Geo) -> None:
+    rows = [["Group name", "Day(s)", "Time", "Postcode", "Private group?"],
+            ["Walk and Talk", "Saturdays", "10am-12pm", "LS6 1AA", "No"],
+            ["Carers Circle", "1st Monday of the month", "6pm till 8pm", "LS6 3QR", "Yes"]]
+    ods = tmp_path / "groups.ods"
+    _ods(ods, rows)
+    csv_file = tmp_path / "groups.csv"
+    with csv_file.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    from_ods = read_listings(ods, geo=geo)
+    from_csv = read_listings(csv_file, geo=geo)
+    assert [l.fields for l in from_ods.listings] == [l.fields for l in from_csv.listings]
+    assert len(from_ods.listings) == 2 and not from_ods.errors
