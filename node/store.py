@@ -87,7 +87,7 @@ CREATE INDEX IF NOT EXISTS listings_lat ON listings (lat);
 CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(
     name, summary, description, topics, area, audience,
     content='listings', content_rowid='rowid',
-    tokenize='porter unicode61 remove_diacritics 2', prefix='2 3'
+    tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS listings_ai AFTER INSERT ON listings BEGIN
     INSERT INTO listings_fts (rowid, name, summary, description, topics, area, audience)
