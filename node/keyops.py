@@ -105,7 +105,7 @@ def _reissue(
     from .ledger import apply_version
 
     set_own_last_rev(conn, last_rev)
-    publish(conn, ident, listings, now_us=now_us)
+    publish(conn, ident, listings, now_us=now_us, checked=True)  # content of verified versions
     last = own_last_rev(conn)
     for rid, kind in tombstones:
         last = next_rev(now_us, last)
