@@ -91,6 +91,8 @@ class _Session:
     async def __aexit__(self, *exc: object) -> None:
         assert self.node.session is not None
         await self.node.session.close()
+        if self.node.syncer is not None:
+            self.node.syncer.close()
         self.node.store.close()
 
 

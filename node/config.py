@@ -40,6 +40,8 @@ class SyncSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     max_page_bytes: Annotated[int, Meta(ge=1024)] = 8 * 1024 * 1024
     allow_insecure_http: bool = False
     enabled: bool = True
+    # Processes that verify signatures during a big pull: -1 one per core, 0 none (in-process).
+    verify_workers: Annotated[int, Meta(ge=-1, le=64)] = -1
 
 
 class AdminSettings(Struct, kw_only=True, forbid_unknown_fields=True):

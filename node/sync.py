@@ -34,6 +34,7 @@ from protocol.verify import Opened, open_record
 from .context import NODE, Node, now_us
 from .errors import NodeError, PeerRejected, PeerUnavailable
 from .ledger import apply_version, load_keylog, purge_revoked, store_keylog
+from .verifier import ItemIn, Verifier, check_batch
 
 __all__ = [
     "PullReport",
@@ -229,6 +230,11 @@ class Syncer:
         self.limit = asyncio.Semaphore(node.config.sync.max_concurrent)
         self.running: dict[str, asyncio.Task[PullReport]] = {}
         self.keylogs: dict[str, KeyLog] = {}
+        self.verifier = Verifier(node.config.sync.verify_workers)
+
+    def close(self) -> None:
+        """Stop the verification workers (if any were started)."""
+        self.verifier.close()
 
     # -- key logs ---------------------------------------------------------
     async def _keylog(self, peer: _Peer, publisher: str, *, refresh: bool = False) -> KeyLog:
@@ -265,41 +271,54 @@ class Syncer:
 
     # -- verification -----------------------------------------------------
     async def _verify_page(self, peer: _Peer, page: _RawPage, report: PullReport) -> _Verified:
-        out = _Verified()
-        refreshed: set[str] = set()
+        """Check every item of a page (on worker processes for big pages); keep page order.
+
+        A bad item is rejected with its reason and the rest of the page still
+        lands.  An unknown key makes us look for a newer key log once per
+        publisher (it may have rotated) and check those items again.
+        """
         now = now_us()
-        for item in page.items:
+        items = []
+        failed: dict[int, tuple[str, str, str]] = {}
+        keylogs: dict[str, KeyLog] = {}
+        no_keylog: dict[str, SignpostError] = {}
+        for index, item in enumerate(page.items):
             raw = item.data if item.state == "updated" else item.tombstone
-            publisher, _, rid = item.id.partition("/")
-            try:
-                if item.state not in ("updated", "deleted"):
-                    raise InvalidFeed(f"unknown item state {item.state!r}")
-                if not len(raw):
-                    raise InvalidFeed(
-                        "deleted item without a tombstone" if item.state == "deleted" else "updated item without data"
-                    )
-                env_bytes = bytes(raw)
-                env = dsse.decode_envelope(env_bytes)
+            publisher = item.id.partition("/")[0]
+            if publisher not in keylogs and publisher not in no_keylog:
                 try:
-                    keylog = await self._keylog(peer, publisher)
-                    opened = open_record(env, keylog, now_us=now)
-                except UnknownKey:
-                    if publisher in refreshed:
-                        raise
-                    # The publisher may have rotated: look for a newer key log once.
-                    refreshed.add(publisher)
-                    keylog = await self._keylog(peer, publisher, refresh=True)
-                    opened = open_record(env, keylog, now_us=now)
-                v = opened.version
-                if (v.publisher, v.id) != (publisher, rid) or v.kind != item.kind:
-                    raise InvalidFeed(f"item says {item.id} ({item.kind}) but the signed record is {v.publisher}/{v.id} ({v.kind})")
-                if getattr(v, "deleted", False) != (item.state == "deleted"):
-                    raise InvalidFeed(f"item state {item.state!r} does not match the signed version")
-                out.opened.append((opened, env_bytes))
-            except FromTheFuture as e:
-                out.quarantined.append((publisher, rid, e.rev, bytes(raw), str(e)))
-            except (SignpostError, NodeError) as e:
-                out.rejected.append((item.id[:200], e.reason, str(e)[:500]))
+                    keylogs[publisher] = await self._keylog(peer, publisher)
+                except (SignpostError, NodeError) as e:
+                    no_keylog[publisher] = e
+            if publisher in no_keylog:
+                e = no_keylog[publisher]
+                failed[index] = (item.id[:200], e.reason, str(e)[:500])
+                continue
+            items.append(ItemIn(index, item.id, item.kind, item.state, bytes(raw)))
+        outcomes = {o[1]: o for o in await self.verifier.check(items, keylogs, now_us=now)}
+        unknown = [i for i in items if outcomes[i.index][0] == "unknown"]
+        if unknown:
+            for publisher in {i.id.partition("/")[0] for i in unknown}:
+                try:
+                    keylogs[publisher] = await self._keylog(peer, publisher, refresh=True)
+                except (SignpostError, NodeError):
+                    pass  # keep the first verdict: unknown key
+            outcomes.update({o[1]: o for o in check_batch(unknown, keylogs, now_us=now)})
+        out = _Verified()
+        for index, item in enumerate(page.items):
+            if index in failed:
+                out.rejected.append(failed[index])
+                continue
+            outcome = outcomes.get(index)
+            if outcome is None:
+                continue
+            if outcome[0] == "ok":
+                out.opened.append((outcome[2], bytes(item.data if item.state == "updated" else item.tombstone)))
+            elif outcome[0] == "future":
+                publisher, _, rid = item.id.partition("/")
+                out.quarantined.append((publisher, rid, outcome[2], bytes(item.data if item.state == "updated" else item.tombstone), outcome[3]))
+            else:
+                out.rejected.append((item.id[:200], outcome[2], outcome[3][:500]))
         return out
 
     # -- one pull ---------------------------------------------------------
@@ -575,6 +594,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler.shutdown(wait=False)
         for task in list(node.syncer.running.values()):
             task.cancel()
+        node.syncer.close()
 
 
 def _soon(spread: float):  # type: ignore[no-untyped-def]

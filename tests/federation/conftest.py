@@ -32,4 +32,6 @@ async def puller(tmp_path: Path) -> AsyncIterator[tuple[NodeHandle, Node]]:
         yield handle, node
     finally:
         await node.session.close()
+        if node.syncer is not None:
+            node.syncer.close()
         node.store.close()
