@@ -10,7 +10,7 @@ import sqlite3
 
 from protocol.records import TOPICS, AreaLocation, PublicLocation, Record
 
-__all__ = ["index_record", "unindex", "weekday_mask", "WEEKDAYS"]
+__all__ = ["index_record", "unindex", "weekday_mask", "listing_row", "LISTING_UPSERT", "WEEKDAYS"]
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -43,7 +43,20 @@ def weekday_mask(record: Record) -> tuple[int, int]:
     return mask, evening
 
 
-def index_record(conn: sqlite3.Connection, record: Record, payload: str) -> None:
+LISTING_UPSERT = """INSERT INTO listings (publisher, id, kind, name, summary, description, topics, audience, area,
+       delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (publisher, id) DO UPDATE SET
+       kind = excluded.kind, name = excluded.name, summary = excluded.summary,
+       description = excluded.description, topics = excluded.topics, audience = excluded.audience,
+       area = excluded.area, delivery = excluded.delivery, private = excluded.private,
+       status = excluded.status, free = excluded.free, lat = excluded.lat, lon = excluded.lon,
+       days = excluded.days, evening = excluded.evening, reviewed = excluded.reviewed,
+       rev = excluded.rev, payload = excluded.payload"""
+
+
+def listing_row(record: Record, payload: str) -> tuple[object, ...]:
+    """The ``listings`` row for a record, in :data:`LISTING_UPSERT`'s column order."""
     lat = lon = None
     area = None
     loc = record.location
@@ -53,24 +66,16 @@ def index_record(conn: sqlite3.Connection, record: Record, payload: str) -> None
             lat, lon = float(loc.lat), float(loc.lon)
     topics = " ".join(f"{t} {TOPICS.get(t, t.replace('-', ' '))}" for t in record.topics)
     days, evening = weekday_mask(record)
-    conn.execute(
-        """INSERT INTO listings (publisher, id, kind, name, summary, description, topics, audience, area,
-               delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (publisher, id) DO UPDATE SET
-               kind = excluded.kind, name = excluded.name, summary = excluded.summary,
-               description = excluded.description, topics = excluded.topics, audience = excluded.audience,
-               area = excluded.area, delivery = excluded.delivery, private = excluded.private,
-               status = excluded.status, free = excluded.free, lat = excluded.lat, lon = excluded.lon,
-               days = excluded.days, evening = excluded.evening, reviewed = excluded.reviewed,
-               rev = excluded.rev, payload = excluded.payload""",
-        (
-            record.publisher, record.id, record.kind, record.name, record.summary, record.description,
-            topics, record.audience, area, record.delivery, int(record.private), record.status,
-            None if record.cost is None else int(record.cost.free), lat, lon, days, evening,
-            record.reviewed, record.rev, payload,
-        ),
+    return (
+        record.publisher, record.id, record.kind, record.name, record.summary, record.description,
+        topics, record.audience, area, record.delivery, int(record.private), record.status,
+        None if record.cost is None else int(record.cost.free), lat, lon, days, evening,
+        record.reviewed, record.rev, payload,
     )
+
+
+def index_record(conn: sqlite3.Connection, record: Record, payload: str) -> None:
+    conn.execute(LISTING_UPSERT, listing_row(record, payload))
 
 
 def unindex(conn: sqlite3.Connection, publisher: str, record_id: str) -> None:

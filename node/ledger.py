@@ -17,12 +17,12 @@ from protocol.merge import Decision, Held, decide
 from protocol.records import Record, Tombstone
 from protocol.verify import Opened
 
-from .index import index_record, unindex
+from .index import LISTING_UPSERT, listing_row, unindex
 from .store import get_meta, request_scrub, set_meta
 
 __all__ = [
-    "next_change",
     "apply_version",
+    "apply_versions",
     "store_keylog",
     "load_keylog",
     "keylog_envelopes",
@@ -38,56 +38,95 @@ _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
 _ENCODE = msgspec.json.Encoder()
 
 
-def next_change(conn: sqlite3.Connection, now_us: int) -> int:
-    """Assign the next change number inside the current write transaction.
-
-    ``max(now, last + 1)``: strictly increasing, and at least the wall clock
-    in microseconds, so a node restored from an older backup never re-issues
-    a number its followers have already passed.
-    """
-    row = conn.execute(
-        "UPDATE meta SET value = max(CAST(value AS INTEGER) + 1, ?) WHERE key = 'last_change' RETURNING value",
-        (now_us,),
-    ).fetchone()
-    return int(row[0])
-
-
 def last_change(conn: sqlite3.Connection) -> int:
     return int(get_meta(conn, "last_change") or 0)
 
 
 def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, via: str | None, now_us: int) -> Decision:
     """Merge one verified version; store it, move it to the feed's end and (re)index it if it wins."""
-    v = opened.version
-    row = conn.execute(
-        "SELECT change, rev, digest FROM versions WHERE publisher = ? AND id = ?", (v.publisher, v.id)
-    ).fetchone()
-    held = None if row is None else Held(row[1], bytes(row[2]))
-    decision = decide(held, Held(v.rev, opened.digest))
-    if decision.equivocation and held is not None:
-        kept, other = (opened.digest, held.digest) if decision.store else (held.digest, opened.digest)
-        conn.execute(
-            "INSERT INTO equivocations (publisher, id, rev, kept, other, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (v.publisher, v.id, v.rev, kept, other, now_us),
+    return apply_versions(conn, [(opened, envelope)], via=via, now_us=now_us)[0]
+
+
+def apply_versions(conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], *, via: str | None, now_us: int) -> list[Decision]:
+    """Merge a page of verified versions, in order, with a few statements for the whole page.
+
+    Each version is decided against what is held (or against an earlier
+    version of the same record in this batch); the winners get consecutive
+    change numbers in batch order, so the feed shows them in the order they
+    arrived.
+    """
+    held: dict[tuple[str, str], tuple[int | None, Held]] = {}
+    by_publisher: dict[str, list[str]] = {}
+    for opened, _ in batch:
+        by_publisher.setdefault(opened.version.publisher, []).append(opened.version.id)
+    for publisher, ids in by_publisher.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for change, rid, rev, digest in conn.execute(
+                f"SELECT change, id, rev, digest FROM versions WHERE publisher = ? AND id IN ({marks})", (publisher, *chunk)
+            ):
+                held[(publisher, rid)] = (change, Held(rev, bytes(digest)))
+    decisions: list[Decision] = []
+    winners: dict[tuple[str, str], tuple[Opened, bytes]] = {}
+    old_changes: list[int] = []
+    equivocations = []
+    scrub = False
+    for opened, envelope in batch:
+        v = opened.version
+        key = (v.publisher, v.id)
+        change, current = held.get(key, (None, None))
+        decision = decide(current, Held(v.rev, opened.digest))
+        decisions.append(decision)
+        if decision.equivocation and current is not None:
+            kept, other = (opened.digest, current.digest) if decision.store else (current.digest, opened.digest)
+            equivocations.append((v.publisher, v.id, v.rev, kept, other, now_us))
+        if not decision.store:
+            continue
+        if isinstance(v, Tombstone) and (change is not None or key in winners):
+            scrub = True  # a live record's text is being deleted
+        if change is not None:
+            old_changes.append(change)
+        winners.pop(key, None)
+        winners[key] = (opened, envelope)
+        held[key] = (None, Held(v.rev, opened.digest))
+    if equivocations:
+        conn.executemany(
+            "INSERT INTO equivocations (publisher, id, rev, kept, other, at) VALUES (?, ?, ?, ?, ?, ?)", equivocations
         )
-    if not decision.store:
-        return decision
-    change = next_change(conn, now_us)
-    deleted = isinstance(v, Tombstone)
-    if row is not None:
-        conn.execute("DELETE FROM versions WHERE change = ?", (row[0],))
-    conn.execute(
+    if not winners:
+        return decisions
+    last = int(
+        conn.execute(
+            "UPDATE meta SET value = max(CAST(value AS INTEGER) + ?, ?) WHERE key = 'last_change' RETURNING value",
+            (len(winners), now_us + len(winners) - 1),
+        ).fetchone()[0]
+    )
+    first = last - len(winners) + 1
+    conn.executemany("DELETE FROM versions WHERE change = ?", [(c,) for c in old_changes])
+    rows = []
+    listings = []
+    gone = []
+    for change, (opened, envelope) in enumerate(winners.values(), start=first):
+        v = opened.version
+        deleted = isinstance(v, Tombstone)
+        rows.append((change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us))
+        if isinstance(v, Record):
+            listings.append(listing_row(v, opened.body.decode("utf-8")))
+        else:
+            gone.append((v.publisher, v.id))
+    conn.executemany(
         """INSERT INTO versions (change, publisher, id, kind, rev, digest, deleted, keyid, envelope, via, received)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us),
+        rows,
     )
-    if isinstance(v, Record):
-        index_record(conn, v, opened.body.decode("utf-8"))
-    else:
-        unindex(conn, v.publisher, v.id)
-        if row is not None:
-            request_scrub(conn)
-    return decision
+    if listings:
+        conn.executemany(LISTING_UPSERT, listings)
+    if gone:
+        conn.executemany("DELETE FROM listings WHERE publisher = ? AND id = ?", gone)
+    if scrub:
+        request_scrub(conn)
+    return decisions
 
 
 def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[str]) -> int:

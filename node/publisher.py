@@ -25,7 +25,7 @@ from protocol.verify import Opened
 
 from .errors import NodeError, NotFound
 from .keystore import SIGNING_FILE, read_key, settle_staged_key
-from .ledger import apply_version, load_keylog, own_last_rev, set_own_last_rev
+from .ledger import apply_version, apply_versions, load_keylog, own_last_rev, set_own_last_rev
 
 __all__ = ["Identity", "load_identity", "publish", "delete", "Planned", "ImportPlan", "plan_import", "apply_plan", "own_contents", "ListingIn"]
 
@@ -83,11 +83,12 @@ def publish(conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn]
     rules (the importer's row check), so they are not decoded a second time.
     """
     last = own_last_rev(conn)
-    decisions = []
+    batch = []
     for listing in listings:
         last = next_rev(now_us, last)
-        opened, env = _sealed(ident, _record(ident, listing, last), checked=checked)
-        decisions.append(apply_version(conn, opened, env, via=None, now_us=now_us))
+        batch.append(_sealed(ident, _record(ident, listing, last), checked=checked))
+    decisions = apply_versions(conn, batch, via=None, now_us=now_us)
+    for listing in listings:
         if listing.private_place is not None:
             venue, address, postcode = listing.private_place
             conn.execute(

@@ -33,7 +33,7 @@ from protocol.verify import Opened, open_record
 
 from .context import NODE, Node, now_us
 from .errors import NodeError, PeerRejected, PeerUnavailable
-from .ledger import apply_version, load_keylog, purge_revoked, store_keylog
+from .ledger import apply_version, apply_versions, load_keylog, purge_revoked, store_keylog
 from .verifier import ItemIn, Verifier, check_batch
 
 __all__ = [
@@ -514,12 +514,9 @@ def _save_cursor(conn: sqlite3.Connection, url: str, next_url: str | None, etag:
 
 def _commit_page(conn: sqlite3.Connection, url: str, verified: _Verified, next_url: str, epoch: str | None, etag: str | None, now: int) -> tuple[int, int]:
     """One transaction: the page's winners, its rejections, its quarantine, and the cursor."""
-    merged = unchanged = 0
-    for opened, env_bytes in verified.opened:
-        if apply_version(conn, opened, env_bytes, via=url, now_us=now).store:
-            merged += 1
-        else:
-            unchanged += 1
+    decisions = apply_versions(conn, verified.opened, via=url, now_us=now)
+    merged = sum(1 for d in decisions if d.store)
+    unchanged = len(decisions) - merged
     for item, reason, detail in verified.rejected:
         conn.execute("INSERT INTO peer_log (peer, at, item, reason, detail) VALUES (?, ?, ?, ?, ?)", (url, now, item, reason, detail))
     if verified.rejected:
