@@ -206,15 +206,22 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
     return " AND ".join(sql), args
 
 
-def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either") -> tuple[str, list[Any]]:
+def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either", *, ranked: bool = False) -> tuple[str, list[Any]]:
+    """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected;
+    otherwise words are an ``IN`` subquery, so an index (the bounding box) can drive the query."""
     where, args = _where(filters, place, now, near)
-    if filters.words:
+    if filters.words and ranked:
         return (
             f"SELECT {columns} FROM listings_fts JOIN listings l ON l.rowid = listings_fts.rowid "
             f"WHERE listings_fts MATCH ? AND {where}",
             [fts_query(filters.words), *args],
         )
-    return f"SELECT {columns} FROM listings l WHERE {where}", args
+    if filters.words:
+        where = f"l.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?) AND {where}"
+        args = [fts_query(filters.words), *args]
+    # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
+    table = "listings l INDEXED BY listings_lat" if near == "box" and place is not None else "listings l"
+    return f"SELECT {columns} FROM {table} WHERE {where}", args
 
 
 @functools.lru_cache(maxsize=16384)
@@ -223,37 +230,115 @@ def _occurrences_cached(schedule_json: str, first: dt.date, last: dt.date) -> tu
     return tuple(occurrences(_SCHEDULE.decode(schedule_json), *day_span(first, last)))
 
 
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    rowid: int
+    name: str
+    delivery: str
+    lat: float | None
+    lon: float | None
+    schedule: str | None
+    rank: float
+
+
+def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> dict[int, float]:
+    """bm25 for just these rows (ranking every match of a common word is what costs)."""
+    if not rowids:
+        return {}
+    return dict(
+        conn.execute(
+            # "+rowid": filter after matching; a rowid constraint handed to FTS5 would re-run the match per row.
+            f"SELECT rowid, {_RANK} FROM listings_fts WHERE listings_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))",
+            (fts_query(ws), msgspec.json.encode(rowids).decode()),
+        ).fetchall()
+    )
+
+
+def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
+    sched = "json_extract(l.payload, '$.schedule')" if filters.when else "NULL"
+    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}", near)
+    rows = conn.execute(sql, args).fetchall()
+    ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
+    out = [_Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0)) for r in rows]
+    # Remote sets are reused in this order: relevance, else name.
+    out.sort(key=lambda c: (c.rank, c.name.casefold(), c.rowid))
+    return out
+
+
+_CANDIDATES: dict[tuple[Any, ...], tuple[float, list[_Cand]]] = {}
+_CANDIDATES_LOCK = threading.Lock()
+CANDIDATE_CACHE_SECONDS: Final = 60.0
+_CANDIDATE_CACHE_SIZE: Final = 32
+
+
+def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> list[_Cand]:
+    """Listings offered online or by phone that match everything but the place.
+
+    They do not depend on the place, and there can be tens of thousands, so the
+    set is kept per filter for a minute or until the directory changes.
+    """
+    if not any(remote_ok(d, filters) for d in ("online", "hybrid", "phone")):
+        return []
+    version = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    db = conn.execute("PRAGMA database_list").fetchone()[2] or str(id(conn))
+    span = when_days(filters.when, now) if filters.when else None
+    key = (db, version, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
+    with _CANDIDATES_LOCK:
+        held = _CANDIDATES.get(key)
+        if held is not None and time.monotonic() - held[0] < CANDIDATE_CACHE_SECONDS:
+            return held[1]
+    # Any place will do: "remote" ignores where it is.
+    found = _fetch(conn, filters, Place("", "outcode", 0.0, 0.0, ""), now, "remote")
+    with _CANDIDATES_LOCK:
+        if len(_CANDIDATES) >= _CANDIDATE_CACHE_SIZE:
+            _CANDIDATES.pop(next(iter(_CANDIDATES)))
+        _CANDIDATES[key] = (time.monotonic(), found)
+    return found
+
+
+def _fits_when(c: _Cand, filters: Filters, now: dt.datetime, span: tuple[dt.date, dt.date] | None) -> float | None:
+    """The start (timestamp) of the first occurrence fitting ``when``, or ``None`` if none does."""
+    if not filters.when:
+        return 0.0
+    assert span is not None
+    if c.schedule is None:
+        return None
+    found = _occurrences_cached(c.schedule, *span)
+    if not in_window(found, filters.when, now):
+        return None
+    return found[0].start.timestamp() if found else 0.0
+
+
 def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> list[_Row]:
     """Every matching listing with its sort key (the exact checks run here, after SQL narrowed)."""
-    rank = _RANK if filters.words else "0.0"
-    sched = "json_extract(l.payload, '$.schedule')" if filters.when else "NULL"
-    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {rank}, {sched}")
     span = when_days(filters.when, now) if filters.when else None
     out: list[_Row] = []
-    for rowid, name, delivery, lat, lon, score, schedule_json in conn.execute(sql, args):
-        group, distance = 0, None
-        if place is not None:
-            ok, distance = within_reach(delivery, lat, lon, filters, place)
-            if not ok:
+    if place is None:
+        for c in _fetch(conn, filters, None, now, "either"):
+            start = _fits_when(c, filters, now, span)
+            if start is not None:
+                out.append(_Row(c.rowid, 0, c.rank if filters.words else start, None, c.name))
+    else:
+        radius = radius_km(filters, place)
+        seen: set[int] = set()
+        for c in _fetch(conn, filters, place, now, "box"):
+            ok, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
+            if not ok or distance is None or distance > radius:
+                continue  # too far in person; if offered remotely it comes from the remote set
+            start = _fits_when(c, filters, now, span)
+            if start is None:
                 continue
-            if distance is None or distance > radius_km(filters, place):
-                group = 1
-        start = 0.0
-        if filters.when:
-            assert span is not None
-            if schedule_json is None:
+            seen.add(c.rowid)
+            key = c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else (start if filters.when else distance)
+            out.append(_Row(c.rowid, 0, key, distance, c.name))
+        for c in _remote(conn, filters, now):
+            if c.rowid in seen:
                 continue
-            found = _occurrences_cached(schedule_json, *span)
-            if not in_window(found, filters.when, now):
+            start = _fits_when(c, filters, now, span)
+            if start is None:
                 continue
-            start = found[0].start.timestamp() if found else 0.0
-        if filters.words:
-            key = score / (1.0 + (distance or 0.0) / DISTANCE_HALF_KM) if group == 0 else score
-        elif filters.when:
-            key = start
-        else:
-            key = distance if group == 0 and distance is not None else 0.0
-        out.append(_Row(rowid, group, key, distance, name))
+            distance = within_reach(c.delivery, c.lat, c.lon, filters, place)[1] if c.lat is not None else None
+            out.append(_Row(c.rowid, 1, c.rank if filters.words else start, distance, c.name))
     out.sort(key=lambda r: (r.group, r.score, r.name.casefold(), r.rowid))
     return out
 
@@ -266,7 +351,7 @@ def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, lim
         sql, args = _select(filters, None, now, "l.rowid, l.name")
         rows = conn.execute(f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
         return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in rows]
-    sql, args = _select(filters, None, now, f"l.rowid, {_RANK}")
+    sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
     ranked = conn.execute(sql, args).fetchall()
     best = heapq.nsmallest(offset + limit, ranked, key=lambda r: (r[1], r[0]))[offset:]
     names = dict(conn.execute(f"SELECT rowid, name FROM listings WHERE rowid IN ({','.join('?' * len(best))})", [r[0] for r in best]).fetchall()) if best else {}
@@ -274,9 +359,48 @@ def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, lim
 
 
 def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:
-    if filters.when:
-        return len(_rows(conn, filters, place, now))
     return _page(conn, filters, place, now, 1, 0)[0]
+
+
+def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """A place without a time: the few listings in reach in person, then the (cached, already ordered)
+    remote set, skipping those already listed as local; distances only for the page shown."""
+    radius = radius_km(filters, place)
+    local: list[_Row] = []
+    overlap = 0
+    for c in _fetch(conn, filters, place, now, "box"):
+        _, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
+        if distance is None or distance > radius:
+            continue
+        overlap += remote_ok(c.delivery, filters)
+        key = c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else distance
+        local.append(_Row(c.rowid, 0, key, distance, c.name))
+    local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    remote = _remote(conn, filters, now)
+    page = local[offset : offset + limit]
+    skip = max(0, offset - len(local))
+    if len(page) < limit and remote:
+        seen = {r.rowid for r in local}
+        for c in remote:
+            if c.rowid in seen:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            distance = within_reach(c.delivery, c.lat, c.lon, filters, place)[1] if c.lat is not None else None
+            page.append(_Row(c.rowid, 1, c.rank, distance, c.name))
+            if len(page) == limit:
+                break
+    return len(local) + len(remote) - overlap, page
+
+
+def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    if place is None and not filters.when:
+        return _fast_page(conn, filters, now, limit, offset)
+    if place is not None and not filters.when:
+        return _near_page(conn, filters, place, now, limit, offset)
+    rows = _rows(conn, filters, place, now)
+    return len(rows), rows[offset : offset + limit]
 
 
 def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:
@@ -347,46 +471,6 @@ def search(
         corrected_q=corrected,
         suggestions=suggestions,
     )
-
-
-def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
-    """A place without a time: rank the few listings in the bounding box in Python; count and page the
-    listings offered remotely (possibly many) in SQL, after the local ones."""
-    rank = _RANK if filters.words else "0.0"
-    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {rank}", near="box")
-    local: list[_Row] = []
-    radius = radius_km(filters, place)
-    for rowid, name, delivery, lat, lon, score in conn.execute(sql, args):
-        _, distance = within_reach(delivery, lat, lon, filters, place)
-        if distance is not None and distance <= radius:
-            key = score / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else distance
-            local.append(_Row(rowid, 0, key, distance, name))
-    local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
-    local_ids = msgspec.json.encode([r.rowid for r in local]).decode()
-    sql, args = _select(filters, place, now, "count(*)", near="remote")
-    remote_total = int(conn.execute(f"{sql} AND l.rowid NOT IN (SELECT value FROM json_each(?))", [*args, local_ids]).fetchone()[0])
-    page = local[offset : offset + limit]
-    want = offset + limit - max(offset, len(local))
-    if want > 0 and remote_total:
-        order = "rank_, l.name COLLATE NOCASE, l.rowid" if filters.words else "l.name COLLATE NOCASE, l.rowid"
-        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.lat, l.lon, {rank} AS rank_", near="remote")
-        rows = conn.execute(
-            f"{sql} AND l.rowid NOT IN (SELECT value FROM json_each(?)) ORDER BY {order} LIMIT ? OFFSET ?",
-            [*args, local_ids, want, max(0, offset - len(local))],
-        ).fetchall()
-        for rowid, name, lat, lon, score in rows:
-            distance = None if lat is None or lon is None else within_reach("online", lat, lon, filters, place)[1]
-            page.append(_Row(rowid, 1, score, distance, name))
-    return len(local) + remote_total, page
-
-
-def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
-    if place is None and not filters.when:
-        return _fast_page(conn, filters, now, limit, offset)
-    if place is not None and not filters.when:
-        return _near_page(conn, filters, place, now, limit, offset)
-    rows = _rows(conn, filters, place, now)
-    return len(rows), rows[offset : offset + limit]
 
 
 # -- widening an empty search ----------------------------------------------
