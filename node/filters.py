@@ -391,13 +391,14 @@ def within_reach(delivery: str, lat: float | None, lon: float | None, filters: F
     return distance is not None and distance <= radius_km(filters, place), distance
 
 
-def matches(record: Record, filters: Filters, *, place: Place | None, now: dt.datetime) -> bool:
+def matches(record: Record, filters: Filters, *, place: Place | None, now: dt.datetime, kept_visible: bool = False) -> bool:
     """Whether ``record`` is in the set :func:`node.search.search` returns for ``filters`` at ``now``.
 
     ``place`` is the resolved ``filters.near`` (see :func:`node.search.resolve_place`);
-    it is required when ``near`` is set.
+    it is required when ``near`` is set.  ``kept_visible``: the coordinator chose to
+    keep this long-unchecked listing in search (``node.admin_store.kept_visible``).
     """
-    if is_hidden(record.status, record.reviewed, now):
+    if is_hidden(record.status, record.reviewed, now, kept_visible=kept_visible):
         return False
     if filters.publisher is not None and record.publisher != filters.publisher:
         return False
@@ -413,8 +414,8 @@ def matches(record: Record, filters: Filters, *, place: Place | None, now: dt.da
     if filters.near:
         if place is None:
             raise ValueError("matches() needs the resolved place when filters.near is set")
-        point = _coordinates(record)
-        ok, _ = within_reach(record.delivery, *(point or (None, None)), filters, place)
+        lat, lon = _coordinates(record) or (None, None)
+        ok, _ = within_reach(record.delivery, lat, lon, filters, place)
         if not ok:
             return False
     if filters.when and not occurs(record.schedule, filters.when, now):

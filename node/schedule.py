@@ -304,7 +304,7 @@ def _rule_dates(rule: Rule, first: dt.date, last: dt.date) -> list[dt.date]:
         dtstart = dt.date(month // 12, month % 12 + 1, 1)
         freq = rr.MONTHLY
     rule_set = rr.rrule(
-        freq,
+        freq,  # type: ignore[arg-type]  # WEEKLY/MONTHLY constants are typed int in the stubs
         dtstart=dt.datetime(dtstart.year, dtstart.month, dtstart.day),
         interval=rule.interval,
         wkst=rr.MO,

@@ -199,3 +199,10 @@ def test_matches_needs_the_place() -> None:
     record = msgspec.convert({"publisher": "sp1:" + "a" * 26, "id": "x", "rev": 1, "updated": "2026-01-01T00:00:00Z", "kind": "group", "name": "x"}, Record)
     with pytest.raises(ValueError):
         matches(record, Filters(near="LS6"), place=None, now=NOW)
+
+
+def test_a_long_unchecked_listing_the_coordinator_keeps_visible_still_matches(conn: sqlite3.Connection) -> None:
+    (payload,) = conn.execute("SELECT payload FROM listings WHERE id = 'session-evaluation-form'").fetchone()
+    record = msgspec.json.decode(payload, type=Record)
+    assert not matches(record, Filters(), place=None, now=NOW)
+    assert matches(record, Filters(), place=None, now=NOW, kept_visible=True)
