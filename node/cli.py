@@ -144,21 +144,16 @@ def init(directory: Path, name: str, url: str, port: int, contact: str | None, l
 @friendly
 def serve(directory: Path, host: str | None, port: int | None, public: bool) -> None:
     """Run the node: serve its feed and pages, and pull followed peers."""
-    import ipaddress
-
     from aiohttp import web
 
     from .app import create_app
     from .errors import NodeError
+    from .sync import is_loopback
 
     config = _config(directory)
     host = host or config.node.host
     port = config.node.port if port is None else port
-    loopback = host == "localhost"
-    try:
-        loopback = loopback or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        pass
+    loopback = is_loopback(host)
     if not loopback and not (public or config.node.allow_public_bind):
         raise NodeError(
             f"refusing to listen on {host}, which is not a loopback address",
@@ -437,10 +432,7 @@ def keys_show(directory: Path) -> None:
 @friendly
 def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
     """Start using a new signing key (planned), or revoke a compromised one (--revoke)."""
-    from .keyops import rotate
-    from .keystore import settle_staged_key
-    from .ledger import load_keylog
-    from .store import connect, get_meta, transaction
+    from .keyops import rotate_in_place
 
     config = _config(directory)
     words = None
@@ -450,15 +442,7 @@ def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
             raise click.ClickException("the recovery key is not on this machine: pass --words-file FILE")
     elif words_file is not None:
         words = words_file.read_text("utf-8")
-    conn = connect(config.db_path)
-    try:
-        with transaction(conn):
-            change = rotate(conn, directory, revoke=revoke, words=words)
-        log = load_keylog(conn, get_meta(conn, "publisher") or "")
-        assert log is not None
-        settle_staged_key(directory / "keys", log.authorised)
-    finally:
-        conn.close()
+    change = rotate_in_place(directory, config.db_path, revoke=revoke, words=words)
     click.echo(f"New signing key {change.new_keyid} for {change.publisher}.")
     if change.revoked:
         click.echo(f"Revoked {', '.join(change.revoked)}; re-signed {change.republished} listing(s) and deletion(s).")
@@ -488,21 +472,9 @@ def keys_recover(directory: Path, source: str | None, publisher: str | None, nam
     if not words:
         raise click.ClickException("give the recovery words: --words-file FILE (or type them when asked)")
     if source is None:
-        from .keyops import rotate
-        from .keystore import settle_staged_key
-        from .ledger import load_keylog
-        from .store import connect, get_meta, transaction
+        from .keyops import rotate_in_place
 
-        config = _config(directory)
-        conn = connect(config.db_path)
-        try:
-            with transaction(conn):
-                change = rotate(conn, directory, revoke=True, words=words)
-            log = load_keylog(conn, get_meta(conn, "publisher") or "")
-            assert log is not None
-            settle_staged_key(directory / "keys", log.authorised)
-        finally:
-            conn.close()
+        change = rotate_in_place(directory, _config(directory).db_path, revoke=True, words=words)
     else:
         change = run(_recover_from(directory, source, publisher, name, url, port, words))
     click.echo(f"Recovered {change.publisher} with new signing key {change.new_keyid}.")

@@ -30,7 +30,7 @@ from .ledger import load_keylog, own_last_rev, purge_revoked, set_own_last_rev, 
 from .publisher import Identity, ListingIn, _sealed, publish
 from .store import get_meta
 
-__all__ = ["KeyChange", "describe_keys", "rotate", "republish_all", "fetch_identity", "recover_into"]
+__all__ = ["KeyChange", "describe_keys", "rotate", "rotate_in_place", "republish_all", "fetch_identity", "recover_into"]
 
 _ENVELOPE = msgspec.json.Decoder(dsse.Envelope)
 _DECODE = msgspec.json.Decoder()
@@ -236,3 +236,24 @@ def recover_into(
             listings.append(ListingIn(id=version.id, fields=_content_of(version)))
     count = _reissue(conn, ident, listings, tombstones, last_rev=last, now_us=now)
     return KeyChange(publisher=log.publisher, new_keyid=new_id, revoked=revoked, republished=count)
+
+
+def rotate_in_place(directory: Path, db_path: Path, *, revoke: bool, words: str | None) -> KeyChange:
+    """``signpost keys rotate`` / ``keys recover`` on a node whose database is here.
+
+    The key-log entry (and, with ``revoke``, every re-signed version) commits
+    in one transaction; only then is the staged signing key installed.
+    """
+    from .keystore import settle_staged_key
+    from .store import connect, transaction
+
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            change = rotate(conn, directory, revoke=revoke, words=words)
+        log = load_keylog(conn, change.publisher)
+        assert log is not None
+        settle_staged_key(directory / "keys", log.authorised)
+    finally:
+        conn.close()
+    return change

@@ -12,7 +12,6 @@ fetch failed) is kept in the local ``sheet_runs`` table for the console.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import sqlite3
 import tempfile
@@ -30,6 +29,7 @@ from .errors import NodeError
 from .importer import ImportBatch, UnreadableFile, read_listings
 from .importing import plan_batch
 from .publisher import apply_plan, load_identity
+from .sync import is_loopback
 
 __all__ = ["MAX_SHEET_BYTES", "SHEET_TIMEOUT", "FIRST_FETCH_DELAY", "SheetRun", "SheetError", "check_sheet_url", "fetch_sheet", "run_sheet_import", "last_runs", "sheet_ctx"]
 
@@ -52,20 +52,12 @@ class SheetRun:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
 
 def check_sheet_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return url
     raise SheetError(
         f"the sheet address {url!r} must start with https://",
@@ -80,7 +72,7 @@ async def fetch_sheet(session: aiohttp.ClientSession, url: str, dest: Path, *, m
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=True, max_redirects=5) as resp:
             if resp.status != 200:
                 raise SheetError(f"the sheet address answered {resp.status} {resp.reason or ''}".strip(), hint="check the link still works in a private browser window")
-            if resp.url.scheme != "https" and not _loopback(resp.url.host or ""):
+            if resp.url.scheme != "https" and not is_loopback(resp.url.host or ""):
                 raise SheetError("the sheet address redirected to a page that is not https")
             size = 0
             with dest.open("wb") as out:

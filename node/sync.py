@@ -40,6 +40,7 @@ __all__ = [
     "PullReport",
     "Syncer",
     "check_peer_url",
+    "is_loopback",
     "fetch_node_document",
     "follow",
     "unfollow",
@@ -89,7 +90,8 @@ class PullReport:
     resynced: bool = False
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: where plain HTTP (and binding) is allowed without asking."""
     if host == "localhost":
         return True
     try:
@@ -103,7 +105,7 @@ def check_peer_url(url: str, *, allow_insecure_http: bool) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NodeError(f"{url!r} is not an http(s) URL", hint="give the peer's base URL, e.g. https://signpost.example.org")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
         raise NodeError(
             f"{url} uses plain HTTP",
             hint="peers must use HTTPS; set [sync] allow_insecure_http = true only on a private test network",
