@@ -537,13 +537,19 @@ async def edit_form(request: web.Request, session: Session) -> web.StreamRespons
     rid = _listing_id(request)
     fields, place = await _load_or_404(node, rid)
 
-    def read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], bool]:
-        return list_reports(conn, publisher=node.publisher, record_id=rid), rid in admin_store.kept_visible(conn, node.publisher)
-
-    reports, kept = await node.store.read(read)
+    reports, kept = await _reports_and_kept(node, rid)
     notice = _NOTICES.get(request.query.get("done", ""))
     return _render(request, "admin_edit.html", _edit_ctx(request, rid, form_from_record(fields, place), {}, reports, kept=kept, notice=notice),
                    session=session)
+
+
+async def _reports_and_kept(node: Node, rid: str) -> tuple[list[dict[str, Any]], bool]:
+    """A listing's reports from the public, and whether it is kept visible past a year unchecked."""
+
+    def read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], bool]:
+        return list_reports(conn, publisher=node.publisher, record_id=rid), rid in admin_store.kept_visible(conn, node.publisher)
+
+    return await node.store.read(read)
 
 
 @routes.post("/admin/listings/{id}")
@@ -558,10 +564,7 @@ async def edit_save(request: web.Request, session: Session) -> web.StreamRespons
     try:
         fields, place = fields_from_form(form, geo=Geo.load(), base=base, record_id=rid)
     except FormErrors as e:
-        def read(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], bool]:
-            return list_reports(conn, publisher=node.publisher, record_id=rid), rid in admin_store.kept_visible(conn, node.publisher)
-
-        reports, kept = await node.store.read(read)
+        reports, kept = await _reports_and_kept(node, rid)
         ctx = _edit_ctx(request, rid, values_from_form(form), e.errors, reports, kept=kept)
         return _render(request, "admin_edit.html", ctx, session=session, status=400)
     await _publish(node, ListingIn(id=rid, fields=fields, private_place=place))
