@@ -226,16 +226,16 @@ def verify_keylog(envelopes: list[dsse.Envelope], *, publisher: str | None = Non
                 stack.extend(children.pop(lost.hash, []))
         head = valid[0]
         used.add(head.hash)
-        e = head.entry
-        for k in (*e.signing, *e.recovery):
+        entry = head.entry
+        for k in (*entry.signing, *entry.recovery):
             try:
                 public_key_for(k)
             except UnknownKey as err:
                 raise InvalidKeyLog(f"entry names an unusable key: {err}", reason="bad-key") from err
-        revoked = revoked | frozenset(e.revoked)
-        signing = frozenset(e.signing) - revoked
-        recovery = frozenset(e.recovery) - revoked
-        ever = ever | frozenset(e.signing)
+        revoked = revoked | frozenset(entry.revoked)
+        signing = frozenset(entry.signing) - revoked
+        recovery = frozenset(entry.recovery) - revoked
+        ever = ever | frozenset(entry.signing)
         chain.append(head)
         if not recovery:
             raise InvalidKeyLog("an entry leaves no recovery key in force", reason="no-recovery")

@@ -148,7 +148,8 @@ def _fast_walk(value: Any, depth: int) -> int:
     if kind is str:
         if not value.isascii() and _NONCHARACTER.search(value):
             raise _NeedsCareful
-        return value.count(":")
+        colons: int = value.count(":")
+        return colons
     if kind is int:
         if abs(value) > MAX_SAFE_INTEGER:
             raise _NeedsCareful
