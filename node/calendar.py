@@ -82,7 +82,8 @@ def escape_text(text: str) -> str:
 def fold(line: str) -> str:
     """Fold a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
     out: list[str] = []
-    current, size, limit = [], 0, _MAX_OCTETS
+    current: list[str] = []
+    size, limit = 0, _MAX_OCTETS
     for ch in line:
         n = len(ch.encode("utf-8"))
         if size + n > limit:

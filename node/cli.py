@@ -306,9 +306,9 @@ def unfollow(directory: Path, url: str) -> None:
 @friendly
 def sync(directory: Path, as_json: bool) -> None:
     """Pull every followed peer now and report what merged and what was rejected."""
-    from .sync import sync_once
+    from .sync import PullReport, sync_once
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> list[PullReport]:
         async with _Session(directory) as node:
             return await sync_once(node)
 

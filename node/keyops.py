@@ -21,7 +21,7 @@ from protocol import envelope as dsse
 from protocol.keylog import KeyLog, make_rotation, verify_keylog
 from protocol.keys import keyid_for
 from protocol.publish import next_rev, rfc3339, tombstone_for
-from protocol.records import Record, Tombstone, decode_version
+from protocol.records import Kind, Record, Tombstone, decode_version
 
 from .context import now_us
 from .errors import KeyFileError, NodeError
@@ -77,7 +77,7 @@ def republish_all(conn: sqlite3.Connection, ident: Identity, *, now_us: int, ext
     ).fetchall()
     last = max(own_last_rev(conn), extra_last_rev)
     listings: list[ListingIn] = []
-    tombstones: list[tuple[str, str]] = []
+    tombstones: list[tuple[str, Kind]] = []
     for rid, kind, deleted, env in rows:
         if deleted:
             tombstones.append((rid, kind))
@@ -99,7 +99,7 @@ def _content_of(version: Record) -> dict[str, Any]:
 
 
 def _reissue(
-    conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn], tombstones: list[tuple[str, str]], *, last_rev: int, now_us: int
+    conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn], tombstones: list[tuple[str, Kind]], *, last_rev: int, now_us: int
 ) -> int:
     """Sign ``listings`` and ``tombstones`` afresh under ``ident``, with revs above ``last_rev``."""
     from .ledger import apply_version

@@ -293,8 +293,8 @@ class Syncer:
                 except (SignpostError, NodeError) as e:
                     no_keylog[publisher] = e
             if publisher in no_keylog:
-                e = no_keylog[publisher]
-                failed[index] = (item.id[:200], e.reason, str(e)[:500])
+                refused = no_keylog[publisher]
+                failed[index] = (item.id[:200], refused.reason, str(refused)[:500])
                 continue
             items.append(ItemIn(index, item.id, item.kind, item.state, bytes(raw)))
         outcomes = {o[1]: o for o in await self.verifier.check(items, keylogs, now_us=now)}

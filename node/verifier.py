@@ -16,7 +16,7 @@ import concurrent.futures
 import multiprocessing
 import os
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Any, Iterable
 
 import msgspec
 
@@ -44,7 +44,7 @@ class ItemIn:
 
 
 # ("ok", index, opened) | ("future", index, rev, message) | ("unknown" | "rejected", index, reason, message)
-Outcome = tuple
+Outcome = tuple[Any, ...]
 
 
 def check_item(item: ItemIn, keylog: KeyLog, *, now_us: int) -> Opened:

@@ -55,7 +55,7 @@ __all__ = [
     "JOIN_WORDS",
 ]
 
-CellValue = Union[str, int, float, bool, dt.datetime, dt.date, dt.time, None]
+CellValue = Union[str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta, None]
 
 
 class CellError(ValueError):

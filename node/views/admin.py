@@ -496,7 +496,7 @@ def _load(conn: sqlite3.Connection, publisher: str, rid: str) -> tuple[dict[str,
     for key in ("publisher", "id", "rev", "updated", "deleted"):
         fields.pop(key, None)
     place = conn.execute("SELECT venue, address, postcode FROM private_places WHERE id = ?", (rid,)).fetchone()
-    return fields, (tuple(place) if place is not None else None)  # type: ignore[return-value]
+    return fields, (tuple(place) if place is not None else None)
 
 
 async def _load_or_404(node: Node, rid: str) -> tuple[dict[str, Any], tuple[str | None, str | None, str | None] | None]:

@@ -71,8 +71,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as e:
         if e.status < 400 or e.content_type == "application/json":
             raise
-        if not _wants_json(request) and request.app.get(HTML_ERROR) is not None:
-            return await request.app[HTML_ERROR](request, e.status, e.reason)
+        render = request.app.get(HTML_ERROR)
+        if not _wants_json(request) and render is not None:
+            return await render(request, e.status, e.reason)
         return json_error(e.status, e.reason if e.text is None or e.text.startswith(f"{e.status}:") else e.text)
     except SignpostError as e:
         return json_error(e.http_status, e.message, hint=e.hint, reason=e.reason)
