@@ -166,10 +166,8 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
     if filters.free:
         sql.append("l.free = 1")
     if filters.topic:
-        cheap = " OR ".join("instr(l.topics, ?) > 0" for _ in filters.topic)
-        exact = f"EXISTS (SELECT 1 FROM json_each(l.payload, '$.topics') WHERE value IN ({','.join('?' * len(filters.topic))}))"
-        sql.append(f"({cheap}) AND {exact}")
-        args += list(filters.topic) + list(filters.topic)
+        sql.append("(" + " OR ".join("instr(l.topics, ' ' || ? || ' ') > 0" for _ in filters.topic) + ")")
+        args += list(filters.topic)
     if filters.when:
         first, last = when_days(filters.when, now)
         if filters.when == "weekday-evenings":
@@ -182,11 +180,10 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
                 day += dt.timedelta(days=1)
         # The bitmask is exact for weekly rules and ordinal weekdays; a monthly
         # day-of-month rule or a moved session can fall on any day, so those pass through.
-        loose = "instr(l.payload, '\"monthly\"') > 0 OR instr(l.payload, '\"moved_to\"') > 0"
-        sql.append(f"((l.days & ?) != 0 OR l.days = 0 OR {loose})")
+        sql.append("((l.days & ?) != 0 OR l.days = 0 OR l.loose = 1)")
         args.append(mask)
         if evening:
-            sql.append("(l.evening = 1 OR instr(l.payload, '\"moved_to\"') > 0)")
+            sql.append("(l.evening = 1 OR l.moved = 1)")
     if place is not None:
         radius = radius_km(filters, place)
         dlat = radius / 110.0
@@ -212,7 +209,7 @@ def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: st
     where, args = _where(filters, place, now, near)
     if filters.words and ranked:
         return (
-            f"SELECT {columns} FROM listings_fts JOIN listings l ON l.rowid = listings_fts.rowid "
+            f"SELECT {columns} FROM listings_fts JOIN listing_facets l ON l.rowid = listings_fts.rowid "
             f"WHERE listings_fts MATCH ? AND {where}",
             [fts_query(filters.words), *args],
         )
@@ -220,7 +217,7 @@ def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: st
         where = f"l.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?) AND {where}"
         args = [fts_query(filters.words), *args]
     # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
-    table = "listings l INDEXED BY listings_lat" if near == "box" and place is not None else "listings l"
+    table = "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
     return f"SELECT {columns} FROM {table} WHERE {where}", args
 
 
@@ -255,7 +252,7 @@ def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> 
 
 
 def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
-    sched = "json_extract(l.payload, '$.schedule')" if filters.when else "NULL"
+    sched = "(SELECT json_extract(d.payload, '$.schedule') FROM listings d WHERE d.rowid = l.rowid)" if filters.when else "NULL"
     sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}", near)
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}

@@ -104,6 +104,46 @@ CREATE TRIGGER IF NOT EXISTS listings_au AFTER UPDATE ON listings BEGIN
     VALUES (new.rowid, new.name, new.summary, new.description, new.topics, new.area, new.audience);
 END;
 
+-- A narrow copy of what search filters on, kept by triggers: filtering scans a
+-- few megabytes here instead of the wide listings rows (payload, description).
+CREATE TABLE IF NOT EXISTS listing_facets (
+    rowid INTEGER PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    delivery TEXT NOT NULL,
+    status TEXT NOT NULL,
+    free INTEGER,
+    lat REAL,
+    lon REAL,
+    days INTEGER NOT NULL,
+    evening INTEGER NOT NULL,
+    reviewed TEXT,
+    topics TEXT NOT NULL,    -- ' slug slug ': exact topic filters
+    loose INTEGER NOT NULL,  -- may fall on any weekday: a monthly rule or a moved session
+    moved INTEGER NOT NULL   -- has a moved session (may fall in any evening)
+);
+CREATE INDEX IF NOT EXISTS listing_facets_lat ON listing_facets (lat);
+CREATE VIEW IF NOT EXISTS listing_facet_rows AS
+    SELECT rowid, publisher, id, kind, name, delivery, status, free, lat, lon, days, evening, reviewed,
+        ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' ',
+        instr(payload, '"monthly"') > 0 OR instr(payload, '"moved_to"') > 0,
+        instr(payload, '"moved_to"') > 0
+    FROM listings;
+-- (DELETE then INSERT: an outer upsert's conflict policy would override OR REPLACE here.)
+CREATE TRIGGER IF NOT EXISTS listings_facets_ai AFTER INSERT ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = new.rowid;
+    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS listings_facets_au AFTER UPDATE ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = old.rowid;
+    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS listings_facets_ad AFTER DELETE ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = old.rowid;
+END;
+
 -- Key logs of every publisher we carry, as verified envelope lists.
 CREATE TABLE IF NOT EXISTS keylogs (
     publisher TEXT PRIMARY KEY,
@@ -287,7 +327,13 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | int) -> None:
 
 def init_schema(conn: sqlite3.Connection) -> None:
     """Create tables if missing; give a new database its feed epoch."""
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+    conn.executescript(
+        "BEGIN IMMEDIATE;" + SCHEMA
+        # Databases made before listing_facets existed get it filled once.
+        + "INSERT OR IGNORE INTO listing_facets SELECT * FROM listing_facet_rows"
+        " WHERE rowid NOT IN (SELECT rowid FROM listing_facets);"
+        + "COMMIT;"
+    )
     with transaction(conn):
         if get_meta(conn, "epoch") is None:
             set_meta(conn, "epoch", secrets.token_hex(8))
