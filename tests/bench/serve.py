@@ -18,7 +18,9 @@ process with ``--clients`` aiohttp clients that each walk the feed from a
 different starting point for ``--seconds``.  Rows are counted from the
 decoded pages, so neither side is credited for rows it did not send.
 
-API requests/s are not measured: the node has no search API yet.
+After the feed comparison, the same client measures Signpost's JSON search
+API (``/api/v1/search`` with words, places and kinds, 20 results a request)
+in requests/s; Datasette has no equivalent, so that figure stands alone.
 
 Goal (issue 11): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
 """
@@ -62,6 +64,8 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
 
     decoder = msgspec.json.Decoder(_SignpostPage if kind == "signpost" else _DatasettePage)
     totals = {"pages": 0, "rows": 0, "bytes": 0, "errors": 0}
+    if kind == "api":
+        return await _api_load(base, len(starts), seconds, totals)
 
     def first(offset: int) -> str:
         if kind == "signpost":
@@ -99,6 +103,37 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
         await asyncio.gather(*(warm() for _ in range(clients)))
         started = time.perf_counter()
         await asyncio.gather(*(walker(session, k, started + seconds) for k in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {**totals, "seconds": elapsed}
+
+
+API_QUERIES = (
+    "/api/v1/search?near=LS6", "/api/v1/search?q=peer+support", "/api/v1/search?kind=group&near=Leeds",
+    "/api/v1/search?q=walking&near=M1", "/api/v1/search?topic=anxiety", "/api/v1/search?near=SW9&delivery=in_person",
+)
+
+
+async def _api_load(base: str, clients: int, seconds: float, totals: dict[str, float]) -> dict[str, float]:
+    """Each client cycles through :data:`API_QUERIES`; a request counts as one page of 20 rows."""
+    import aiohttp
+
+    async def client(session: aiohttp.ClientSession, k: int, deadline: float) -> None:
+        n = k
+        while time.perf_counter() < deadline:
+            async with session.get(base + API_QUERIES[n % len(API_QUERIES)]) as resp:
+                body = await resp.read()
+            n += 1
+            if resp.status != 200:
+                totals["errors"] += 1
+                continue
+            totals["pages"] += 1
+            totals["rows"] += len(json.loads(body)["items"])
+            totals["bytes"] += len(body)
+
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(session, k, started + seconds) for k in range(clients)))
         elapsed = time.perf_counter() - started
     return {**totals, "seconds": elapsed}
 
@@ -169,6 +204,7 @@ def run(size: int, seconds: float, clients: int) -> int:
         peer = serving_copy(cached, work / "peer")
         with ServeProcess(peer):
             ours = report("Signpost GET /feed", load("signpost", peer.url, starts, seconds))
+            api = load("api", peer.url, starts, seconds)
         port = free_port()
         db = work / "signpost.db"
         db.symlink_to(cached / "signpost.db")
@@ -184,7 +220,8 @@ def run(size: int, seconds: float, clients: int) -> int:
             ds.terminate()
             ds.wait(timeout=10)
         ratio = ours / theirs
-        print("API requests/s: not measured (the node has no search API yet)")
+        print(f"Signpost GET /api/v1/search: {api['pages']:.0f} requests in {api['seconds']:.1f} s = "
+              f"{api['pages'] / api['seconds']:,.1f} requests/s ({clients} clients, 20 results each)")
         print(f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
               f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})")
         return 0
