@@ -29,7 +29,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Callable, Final
 
 import msgspec
 
@@ -51,7 +51,7 @@ from .filters import (
     within_reach,
     words,
 )
-from .geo import Geo, Place
+from .geo import EARTH_RADIUS_KM, Geo, Place
 from .schedule import LONDON, Occurrence, next_occurrence, occurrences
 
 __all__ = [
@@ -359,9 +359,57 @@ def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now:
     return _page(conn, filters, place, now, 1, 0)[0]
 
 
+# geo.distance_km's haversine, step for step in SQLite's libm functions, so a
+# listing is within the radius in SQL exactly when it is in Python.
+_DISTANCE_SQL: Final = (
+    "(2 * ? * asin(min(1.0, sqrt(power(sin((radians(l.lat) - ?) / 2), 2)"
+    " + ? * cos(radians(l.lat)) * power(sin(radians(l.lon - ?) / 2), 2)))))"
+)
+
+
+def _distance_args(place: Place) -> list[float]:
+    p1 = math.radians(place.lat)
+    return [EARTH_RADIUS_KM, p1, math.cos(p1), place.lon]
+
+
+def _local_by_distance(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row], int, Callable[[], set[int]]]:
+    """Without words, the in-reach listings ordered by distance, counted and paged in one SQL pass.
+
+    Returns their count, the page, how many of them are also offered
+    remotely, and a function giving those rowids (needed only when the page
+    runs into the remote list).
+    """
+    sql, args = _select(filters, place, now, f"l.rowid AS rowid, l.name AS name, l.delivery AS delivery, {_DISTANCE_SQL} AS d", "box")
+    inner = f"SELECT * FROM ({sql}) WHERE d <= ?"
+    args = [*_distance_args(place), *args, radius_km(filters, place)]
+    remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)] or ["-"]
+    marks = ",".join("?" * len(remote))
+    rows = conn.execute(
+        f"SELECT rowid, name, d, count(*) OVER (), total(delivery IN ({marks})) OVER () FROM ({inner}) "
+        "ORDER BY d, name COLLATE NOCASE, rowid LIMIT ? OFFSET ?",
+        [*remote, *args, limit, offset],
+    ).fetchall()
+    if rows:
+        total, overlap = int(rows[0][3]), int(rows[0][4])
+    else:
+        total, overlap = (int(v) for v in conn.execute(
+            f"SELECT count(*), total(delivery IN ({marks})) FROM ({inner})", [*remote, *args]
+        ).fetchone())
+
+    def also_remote() -> set[int]:
+        return {r[0] for r in conn.execute(f"SELECT rowid FROM ({inner}) WHERE delivery IN ({marks})", [*args, *remote])}
+
+    return total, [_Row(r[0], 0, r[2], r[2], r[1]) for r in rows], overlap, also_remote
+
+
 def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
     """A place without a time: the few listings in reach in person, then the (cached, already ordered)
     remote set, skipping those already listed as local; distances only for the page shown."""
+    if not filters.words:
+        count, page, overlap, seen = _local_by_distance(conn, filters, place, now, limit, offset)
+        return _fill_with_remote(conn, filters, place, now, limit, offset, count, page, overlap, seen)
     radius = radius_km(filters, place)
     local: list[_Row] = []
     overlap = 0
@@ -370,14 +418,22 @@ def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt
         if distance is None or distance > radius:
             continue
         overlap += remote_ok(c.delivery, filters)
-        key = c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else distance
+        key = c.rank / (1.0 + distance / DISTANCE_HALF_KM)
         local.append(_Row(c.rowid, 0, key, distance, c.name))
     local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    rowids = {r.rowid for r in local}
+    return _fill_with_remote(conn, filters, place, now, limit, offset, len(local), local[offset : offset + limit], overlap, lambda: rowids)
+
+
+def _fill_with_remote(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int,
+    local_count: int, page: list[_Row], overlap: int, listed: Callable[[], set[int]],
+) -> tuple[int, list[_Row]]:
+    """After the in-reach listings come those offered online or by phone that were not already listed."""
     remote = _remote(conn, filters, now)
-    page = local[offset : offset + limit]
-    skip = max(0, offset - len(local))
+    skip = max(0, offset - local_count)
     if len(page) < limit and remote:
-        seen = {r.rowid for r in local}
+        seen = listed()
         for c in remote:
             if c.rowid in seen:
                 continue
@@ -388,7 +444,7 @@ def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt
             page.append(_Row(c.rowid, 1, c.rank, distance, c.name))
             if len(page) == limit:
                 break
-    return len(local) + len(remote) - overlap, page
+    return local_count + len(remote) - overlap, page
 
 
 def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
