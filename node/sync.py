@@ -27,7 +27,7 @@ from msgspec import Raw, Struct
 
 from protocol import envelope as dsse
 from protocol.errors import FromTheFuture, InvalidFeed, SignpostError, UnknownKey
-from protocol.feed import FeedItem, FeedPage, after_change_number, check_walk_step, decode_node_document
+from protocol.feed import after_change_number, check_walk_step, decode_node_document
 from protocol.keylog import KeyLog, verify_keylog
 from protocol.verify import Opened, open_record
 
@@ -399,7 +399,7 @@ class Syncer:
                     next_url, etag = f"{peer.url}/feed", None
                     await self.node.store.write(_save_cursor, url, None, None, page.epoch)
                     continue
-                check_walk_step(requested, _checked(page))
+                check_walk_step(requested, page)
                 if not _same_origin(page.next, peer.url):
                     raise PeerRejected(f"next URL {page.next[:200]} leaves the peer's origin {peer.url}")
                 report.pages += 1
@@ -490,24 +490,6 @@ class Syncer:
         urls = await self.node.store.read(read)
         await self.retry_quarantine()
         return list(await asyncio.gather(*(self.pull(u) for u in urls)))
-
-
-def _checked(page: _RawPage) -> FeedPage:
-    """A shape-only FeedPage for the RPDE ordering rules; envelopes are checked per item later."""
-    placeholder = dsse.Envelope(payloadType="", payload="", signatures=[dsse.Signature(keyid="", sig="")])
-    items = []
-    for i in page.items:
-        items.append(
-            FeedItem(
-                state="deleted" if i.state == "deleted" else "updated",
-                kind=i.kind,
-                id=i.id,
-                modified=i.modified,
-                data=placeholder if len(i.data) else None,
-                tombstone=placeholder if len(i.tombstone) else None,
-            )
-        )
-    return FeedPage(next=page.next, items=items, license=page.license, epoch=page.epoch)
 
 
 def _save_cursor(conn: sqlite3.Connection, url: str, next_url: str | None, etag: str | None, epoch: str | None) -> None:

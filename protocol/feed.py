@@ -8,7 +8,7 @@ node's own sync share them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -27,6 +27,8 @@ __all__ = [
     "decode_node_document",
     "after_change_number",
     "check_walk_step",
+    "WalkItem",
+    "WalkPage",
 ]
 
 PROTOCOL = "signpost/1"
@@ -106,7 +108,35 @@ def after_change_number(url: str) -> int | None:
         raise InvalidFeed(f"next URL has a non-integer afterChangeNumber: {url[:200]}") from e
 
 
-def check_walk_step(requested_after: int | None, page: FeedPage) -> None:
+class WalkItem(Protocol):
+    """What :func:`check_walk_step` reads of an item (a :class:`FeedItem`, or a reader's own
+    shape that keeps envelopes as ``msgspec.Raw`` bytes to verify them one by one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def modified(self) -> int: ...
+    @property
+    def data(self) -> object: ...
+    @property
+    def tombstone(self) -> object: ...
+
+
+class WalkPage(Protocol):
+    @property
+    def next(self) -> str: ...
+    @property
+    def items(self) -> Sequence[WalkItem]: ...
+
+
+def _present(envelope: object) -> bool:
+    """An envelope is there unless it is missing or an empty ``Raw``."""
+    return envelope is not None and not (isinstance(envelope, msgspec.Raw) and len(envelope) == 0)
+
+
+def check_walk_step(requested_after: int | None, page: WalkPage) -> None:
     """The RPDE rules one page must keep relative to the cursor that fetched it.
 
     At most :data:`PAGE_SIZE` items, strictly increasing and all beyond the
@@ -124,11 +154,11 @@ def check_walk_step(requested_after: int | None, page: FeedPage) -> None:
                 f"item {item.id} has modified {item.modified}, not above {last}: the feed went backwards"
             )
         last = item.modified
-        if item.state == "updated" and item.data is None:
+        if item.state == "updated" and not _present(item.data):
             raise InvalidFeed(f"updated item {item.id} has no data")
-        if item.state == "deleted" and item.data is not None:
+        if item.state == "deleted" and _present(item.data):
             raise InvalidFeed(f"deleted item {item.id} carries data (RPDE forbids it)")
-        if item.state == "updated" and item.tombstone is not None:
+        if item.state == "updated" and _present(item.tombstone):
             raise InvalidFeed(f"updated item {item.id} carries a tombstone")
     nxt = after_change_number(page.next)
     if page.items:
