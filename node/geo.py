@@ -186,14 +186,20 @@ class Geo:
     def _covered(outcode: str) -> bool:
         return re.sub(r"\d.*$", "", outcode) not in _NOT_COVERED
 
-    def lookup_postcode(self, pc: str) -> Place | None:
-        """A full postcode's point: its sector's centroid, else its district's."""
+    def _covered_postcode(self, pc: str) -> tuple[str, str, str] | None:
+        """A postcode normalised and split (postcode, outcode, inward), if the shipped data covers it."""
         norm = self.normalise_postcode(pc)
         if norm is None:
             return None
         outcode, inward = norm.split(" ")
-        if not self._covered(outcode):
+        return (norm, outcode, inward) if self._covered(outcode) else None
+
+    def lookup_postcode(self, pc: str) -> Place | None:
+        """A full postcode's point: its sector's centroid, else its district's."""
+        found = self._covered_postcode(pc)
+        if found is None:
             return None
+        norm, outcode, inward = found
         c = self._sectors.get(f"{outcode} {inward[0]}") or self._districts.get(outcode)
         return Place(norm, "postcode", c.lat, c.lon, c.district_name) if c else None
 
@@ -254,12 +260,10 @@ class Geo:
         Falls back to the district when the sector is missing or holds fewer than
         :data:`MIN_SECTOR_POSTCODES` unit postcodes.  ``None`` if the postcode is unknown.
         """
-        norm = self.normalise_postcode(pc)
-        if norm is None:
+        found = self._covered_postcode(pc)
+        if found is None:
             return None
-        outcode, inward = norm.split(" ")
-        if not self._covered(outcode):
-            return None
+        _, outcode, inward = found
         label = f"{outcode} {inward[0]}"
         c = self._sectors.get(label)
         if c is None or c.postcodes < MIN_SECTOR_POSTCODES:
