@@ -12,6 +12,7 @@ the peer.  One peer's trouble never delays another's pull.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import random
@@ -88,6 +89,7 @@ class PullReport:
     error: str | None = None
     not_modified: bool = False
     resynced: bool = False
+    finished: bool = False  # the last page's commit also recorded the success
 
 
 def is_loopback(host: str) -> bool:
@@ -343,7 +345,8 @@ class Syncer:
                 retry_after = getattr(e, "retry_after", None)
                 await self._record_failure(url, report.error, retry_after)
                 return report
-        await self._record_success(url, report)
+        if not report.finished:  # a 304, or a walk that ended without an empty page
+            await self._record_success(url, report)
         return report
 
     async def _load_peer(self, url: str) -> _Peer | None:
@@ -408,9 +411,11 @@ class Syncer:
                 await settle()
                 pending = asyncio.ensure_future(
                     self.node.store.write(
-                        _commit_page, url, verified, page.next, page.epoch, new_etag if last_page else None, now_us()
+                        functools.partial(_commit_page, finished=last_page),
+                        url, verified, page.next, page.epoch, new_etag if last_page else None, now_us(),
                     )
                 )
+                report.finished = last_page
                 report.rejected.extend(verified.rejected)
                 report.quarantined += len(verified.quarantined)
                 peer.epoch = page.epoch
@@ -437,15 +442,7 @@ class Syncer:
         await self.node.store.write(write)
 
     async def _record_success(self, url: str, report: PullReport) -> None:
-        now = now_us()
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE peers SET failures = 0, last_error = NULL, last_attempt = ?, last_success = ?, retry_at = 0 WHERE url = ?",
-                (now, now, url),
-            )
-
-        await self.node.store.write(write)
+        await self.node.store.write(_mark_success, url, now_us())
 
     async def retry_quarantine(self) -> int:
         """Try quarantined versions whose time has come; return how many landed."""
@@ -496,8 +493,15 @@ def _save_cursor(conn: sqlite3.Connection, url: str, next_url: str | None, etag:
     conn.execute("UPDATE peers SET next_url = ?, etag = ?, epoch = ? WHERE url = ?", (next_url, etag, epoch, url))
 
 
-def _commit_page(conn: sqlite3.Connection, url: str, verified: _Verified, next_url: str, epoch: str | None, etag: str | None, now: int) -> tuple[int, int]:
-    """One transaction: the page's winners, its rejections, its quarantine, and the cursor."""
+def _commit_page(
+    conn: sqlite3.Connection, url: str, verified: _Verified, next_url: str, epoch: str | None, etag: str | None, now: int,
+    *, finished: bool = False,
+) -> tuple[int, int]:
+    """One transaction: the page's winners, its rejections, its quarantine, and the cursor.
+
+    ``finished`` (the feed's last page) also records the pull's success, saving
+    a transaction per peer per poll.
+    """
     decisions = apply_versions(conn, verified.opened, via=url, now_us=now)
     merged = sum(1 for d in decisions if d.store)
     unchanged = len(decisions) - merged
@@ -517,7 +521,16 @@ def _commit_page(conn: sqlite3.Connection, url: str, verified: _Verified, next_u
         "UPDATE peers SET next_url = ?, epoch = ?, etag = COALESCE(?, etag), merged = merged + ?, rejected = rejected + ? WHERE url = ?",
         (next_url, epoch, etag, merged, len(verified.rejected), url),
     )
+    if finished:
+        _mark_success(conn, url, now)
     return merged, unchanged
+
+
+def _mark_success(conn: sqlite3.Connection, url: str, now: int) -> None:
+    conn.execute(
+        "UPDATE peers SET failures = 0, last_error = NULL, last_attempt = ?, last_success = ?, retry_at = 0 WHERE url = ?",
+        (now, now, url),
+    )
 
 
 async def sync_once(node: Node) -> list[PullReport]:
