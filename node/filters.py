@@ -354,10 +354,10 @@ class _OneRowIndex(threading.local):
     """An in-memory copy of the listings schema, one per thread, for matching one record's words."""
 
     def __init__(self) -> None:
-        from .store import SCHEMA
+        from .store import init_schema
 
         self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        self.conn.executescript(SCHEMA)
+        init_schema(self.conn)
 
 
 _ONE_ROW = _OneRowIndex()

@@ -44,15 +44,16 @@ def weekday_mask(record: Record) -> tuple[int, int]:
 
 
 LISTING_UPSERT = """INSERT INTO listings (publisher, id, kind, name, summary, description, topics, audience, area,
-       delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload, topic_slugs, loose, moved)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
    ON CONFLICT (publisher, id) DO UPDATE SET
        kind = excluded.kind, name = excluded.name, summary = excluded.summary,
        description = excluded.description, topics = excluded.topics, audience = excluded.audience,
        area = excluded.area, delivery = excluded.delivery, private = excluded.private,
        status = excluded.status, free = excluded.free, lat = excluded.lat, lon = excluded.lon,
        days = excluded.days, evening = excluded.evening, reviewed = excluded.reviewed,
-       rev = excluded.rev, payload = excluded.payload"""
+       rev = excluded.rev, payload = excluded.payload, topic_slugs = excluded.topic_slugs,
+       loose = excluded.loose, moved = excluded.moved"""
 
 
 def listing_row(record: Record, payload: str) -> tuple[object, ...]:
@@ -66,11 +67,15 @@ def listing_row(record: Record, payload: str) -> tuple[object, ...]:
             lat, lon = float(loc.lat), float(loc.lon)
     topics = " ".join(f"{t} {TOPICS.get(t, t.replace('-', ' '))}" for t in record.topics)
     days, evening = weekday_mask(record)
+    schedule = record.schedule
+    # A monthly rule or a moved session may fall on a weekday the bitmask does not show.
+    moved = schedule is not None and any(e.moved_to is not None for e in schedule.exceptions)
+    loose = moved or (schedule is not None and any(r.freq == "monthly" for r in schedule.rules))
     return (
         record.publisher, record.id, record.kind, record.name, record.summary, record.description,
         topics, record.audience, area, record.delivery, int(record.private), record.status,
         None if record.cost is None else int(record.cost.free), lat, lon, days, evening,
-        record.reviewed, record.rev, payload,
+        record.reviewed, record.rev, payload, " " + " ".join(record.topics) + " ", int(loose), int(moved),
     )
 
 

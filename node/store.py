@@ -36,6 +36,39 @@ SCHEMA_VERSION = 1
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# The facet row of a listing and the triggers that keep listing_facets from it, recreated
+# at every start (after any column migration) so older databases get the current form.
+FACET_VIEW = """
+DROP TRIGGER IF EXISTS listings_facets_ai;
+DROP TRIGGER IF EXISTS listings_facets_au;
+DROP TRIGGER IF EXISTS listings_facets_ad;
+DROP VIEW IF EXISTS listing_facet_rows;
+CREATE VIEW listing_facet_rows AS
+    SELECT rowid, publisher, id, kind, name, delivery, status, free, lat, lon, days, evening, reviewed,
+        topic_slugs, loose, moved
+    FROM listings;
+-- (DELETE then INSERT: an outer upsert's conflict policy would override OR REPLACE here.)
+CREATE TRIGGER listings_facets_ai AFTER INSERT ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = new.rowid;
+    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER listings_facets_au AFTER UPDATE ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = old.rowid;
+    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER listings_facets_ad AFTER DELETE ON listings BEGIN
+    DELETE FROM listing_facets WHERE rowid = old.rowid;
+END;
+"""
+
+# Columns added after the first release, with how to fill them for rows already there.
+ADDED_COLUMNS = (
+    ("listings", "topic_slugs", "TEXT NOT NULL DEFAULT ''",
+     "' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' '"),
+    ("listings", "loose", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"monthly\"') > 0 OR instr(payload, '\"moved_to\"') > 0"),
+    ("listings", "moved", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"moved_to\"') > 0"),
+)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -78,7 +111,10 @@ CREATE TABLE IF NOT EXISTS listings (
     evening INTEGER NOT NULL DEFAULT 0,
     reviewed TEXT,
     rev INTEGER NOT NULL,
-    payload TEXT NOT NULL
+    payload TEXT NOT NULL,
+    topic_slugs TEXT NOT NULL DEFAULT '',
+    loose INTEGER NOT NULL DEFAULT 0,
+    moved INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS listings_record ON listings (publisher, id);
 CREATE INDEX IF NOT EXISTS listings_kind ON listings (kind);
@@ -125,24 +161,6 @@ CREATE TABLE IF NOT EXISTS listing_facets (
     moved INTEGER NOT NULL   -- has a moved session (may fall in any evening)
 );
 CREATE INDEX IF NOT EXISTS listing_facets_lat ON listing_facets (lat);
-CREATE VIEW IF NOT EXISTS listing_facet_rows AS
-    SELECT rowid, publisher, id, kind, name, delivery, status, free, lat, lon, days, evening, reviewed,
-        ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' ',
-        instr(payload, '"monthly"') > 0 OR instr(payload, '"moved_to"') > 0,
-        instr(payload, '"moved_to"') > 0
-    FROM listings;
--- (DELETE then INSERT: an outer upsert's conflict policy would override OR REPLACE here.)
-CREATE TRIGGER IF NOT EXISTS listings_facets_ai AFTER INSERT ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = new.rowid;
-    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS listings_facets_au AFTER UPDATE ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = old.rowid;
-    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS listings_facets_ad AFTER DELETE ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = old.rowid;
-END;
 
 -- Key logs of every publisher we carry, as verified envelope lists.
 CREATE TABLE IF NOT EXISTS keylogs (
@@ -327,8 +345,15 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | int) -> None:
 
 def init_schema(conn: sqlite3.Connection) -> None:
     """Create tables if missing; give a new database its feed epoch."""
+    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
+    have = {r[1] for r in conn.execute("PRAGMA table_info(listings)")}
+    migrate = "".join(
+        f"ALTER TABLE {table} ADD COLUMN {column} {decl}; UPDATE {table} SET {column} = {fill};"
+        for table, column, decl, fill in ADDED_COLUMNS
+        if column not in have
+    )
     conn.executescript(
-        "BEGIN IMMEDIATE;" + SCHEMA
+        "BEGIN IMMEDIATE;" + migrate + FACET_VIEW
         # Databases made before listing_facets existed get it filled once.
         + "INSERT OR IGNORE INTO listing_facets SELECT * FROM listing_facet_rows"
         " WHERE rowid NOT IN (SELECT rowid FROM listing_facets);"
