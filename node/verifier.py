@@ -82,6 +82,36 @@ def check_batch(items: Iterable[ItemIn], keylogs: dict[str, KeyLog], *, now_us: 
 
 # -- worker processes ---------------------------------------------------------
 
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: exit when the node process exits, however it exits.
+
+    A pool's workers otherwise outlive a SIGKILLed parent (they wait on a
+    queue their siblings still hold open).  Linux's PR_SET_PDEATHSIG signals
+    the worker at once; a watchdog thread covers other systems.
+    """
+    import ctypes
+    import signal
+    import threading
+    import time
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before we got here
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
 _LOGS: dict[bytes, KeyLog] = {}  # per worker process: key logs already verified
 
@@ -127,7 +157,9 @@ class Verifier:
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent, initargs=(os.getpid(),)
+            )
         return self._pool
 
     async def check(self, items: list[ItemIn], keylogs: dict[str, KeyLog], *, now_us: int) -> list[Outcome]:
