@@ -75,6 +75,16 @@ def prepare_demo(directory: Path, *, base_port: int, fresh: bool = False) -> dic
     return dirs
 
 
+def _die_with_demo() -> None:
+    """In each node process: stop if the demo itself is killed (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,6 +120,8 @@ async def _federate(national: Path, peers: list[Path]) -> None:
             click.echo(f"  national pulled {report.peer}: {report.merged} merged" + (f" ({report.error})" if report.error else ""), err=True)
     finally:
         await node.session.close()
+        if node.syncer is not None:
+            node.syncer.close()
         node.store.close()
 
 
@@ -124,7 +136,9 @@ def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
         for key in ("leeds", "lambeth", "national"):
-            procs.append(subprocess.Popen([sys.executable, "-m", "node", "serve", "--dir", str(dirs[key])], env=env))
+            procs.append(
+                subprocess.Popen([sys.executable, "-m", "node", "serve", "--dir", str(dirs[key])], env=env, preexec_fn=_die_with_demo)
+            )
         for key, proc in zip(("leeds", "lambeth", "national"), procs):
             _wait_ready(load_config(dirs[key]).node.url, proc)
         asyncio.run(_federate(dirs["national"], [dirs["leeds"], dirs["lambeth"]]))
