@@ -117,7 +117,7 @@ _LOGS: dict[bytes, KeyLog] = {}  # per worker process: key logs already verified
 
 
 def _worker_batch(logs: dict[str, bytes], batch: list[tuple[int, str, str, str, bytes]], now_us: int) -> list[tuple[object, ...]]:
-    """Runs in a worker: check a batch, return plain tuples (versions as msgpack)."""
+    """Runs in a worker: check a batch, return plain tuples (the verified payload bytes, not structs)."""
     keylogs = {}
     for publisher, data in logs.items():
         log = _LOGS.get(data)
@@ -129,22 +129,23 @@ def _worker_batch(logs: dict[str, bytes], batch: list[tuple[int, str, str, str, 
         if outcome[0] == "ok":
             opened: Opened = outcome[2]
             tomb = isinstance(opened.version, Tombstone)
-            results.append(("ok", outcome[1], opened.body, opened.digest, opened.keyid, tomb, msgspec.msgpack.encode(opened.version)))
+            results.append(("ok", outcome[1], opened.body, opened.digest, opened.keyid, tomb))
         else:
             results.append(outcome)
     return results
 
 
-_RECORD = msgspec.msgpack.Decoder(Record)
-_TOMBSTONE = msgspec.msgpack.Decoder(Tombstone)
+# The worker checked the payload in full; here its bytes only need turning back into the struct.
+_RECORD = msgspec.json.Decoder(Record)
+_TOMBSTONE = msgspec.json.Decoder(Tombstone)
 _ENCODE = msgspec.json.Encoder()
 
 
 def _from_worker(result: tuple[object, ...]) -> Outcome:
     if result[0] != "ok":
         return result
-    _, index, body, digest, keyid, tomb, blob = result
-    version = (_TOMBSTONE if tomb else _RECORD).decode(blob)  # type: ignore[arg-type]
+    _, index, body, digest, keyid, tomb = result
+    version = (_TOMBSTONE if tomb else _RECORD).decode(body)  # type: ignore[arg-type]
     return ("ok", index, Opened(version=version, body=body, digest=digest, keyid=keyid))  # type: ignore[arg-type]
 
 

@@ -314,6 +314,9 @@ def _check_privacy(record: Record) -> None:
         )
 
 
+_TYPED: dict[type, msgspec.json.Decoder[Any]] = {Record: msgspec.json.Decoder(Record), Tombstone: msgspec.json.Decoder(Tombstone)}
+
+
 def decode_version(body: bytes) -> Version:
     """Decode verified payload bytes into a :class:`Record` or :class:`Tombstone`.
 
@@ -324,7 +327,9 @@ def decode_version(body: bytes) -> Version:
     obj = parse_payload(body)
     target: type[Record] | type[Tombstone] = Tombstone if obj.get("deleted") is True else Record
     try:
-        version = msgspec.convert(obj, type=target)
+        # The bytes passed the I-JSON rules above, so a typed decode of them is the
+        # same as converting the parsed object, and several times quicker.
+        version: Version = _TYPED[target].decode(body)
     except msgspec.ValidationError as e:
         m = _MSGSPEC_PATH.match(str(e))
         assert m is not None
