@@ -24,6 +24,7 @@ below, used by both):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sqlite3
 import threading
@@ -296,8 +297,9 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=LONDON)
 
 
+@functools.lru_cache(maxsize=64)
 def when_window(when: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The span of time a ``when`` value asks about, in London time."""
+    """The span of time a ``when`` value asks about, in London time (memoised: a search asks it per candidate)."""
     now = now.astimezone(LONDON)
     today = now.date()
     if when == "today":

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import msgspec
+
 from protocol.records import TOPICS, AreaLocation, PublicLocation, Record
 
 __all__ = ["index_record", "unindex", "weekday_mask", "listing_row", "LISTING_UPSERT", "WEEKDAYS"]
@@ -44,8 +46,9 @@ def weekday_mask(record: Record) -> tuple[int, int]:
 
 
 LISTING_UPSERT = """INSERT INTO listings (publisher, id, kind, name, summary, description, topics, audience, area,
-       delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload, topic_slugs, loose, moved)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       delivery, private, status, free, lat, lon, days, evening, reviewed, rev, payload, topic_slugs, loose, moved,
+       schedule)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
    ON CONFLICT (publisher, id) DO UPDATE SET
        kind = excluded.kind, name = excluded.name, summary = excluded.summary,
        description = excluded.description, topics = excluded.topics, audience = excluded.audience,
@@ -53,7 +56,10 @@ LISTING_UPSERT = """INSERT INTO listings (publisher, id, kind, name, summary, de
        status = excluded.status, free = excluded.free, lat = excluded.lat, lon = excluded.lon,
        days = excluded.days, evening = excluded.evening, reviewed = excluded.reviewed,
        rev = excluded.rev, payload = excluded.payload, topic_slugs = excluded.topic_slugs,
-       loose = excluded.loose, moved = excluded.moved"""
+       loose = excluded.loose, moved = excluded.moved, schedule = excluded.schedule"""
+
+
+_SCHEDULE_JSON = msgspec.json.Encoder()
 
 
 def listing_row(record: Record, payload: str) -> tuple[object, ...]:
@@ -76,6 +82,7 @@ def listing_row(record: Record, payload: str) -> tuple[object, ...]:
         topics, record.audience, area, record.delivery, int(record.private), record.status,
         None if record.cost is None else int(record.cost.free), lat, lon, days, evening,
         record.reviewed, record.rev, payload, " " + " ".join(record.topics) + " ", int(loose), int(moved),
+        None if schedule is None else _SCHEDULE_JSON.encode(schedule).decode("utf-8"),
     )
 
 

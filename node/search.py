@@ -252,7 +252,7 @@ def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> 
 
 
 def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
-    sched = "(SELECT json_extract(d.payload, '$.schedule') FROM listings d WHERE d.rowid = l.rowid)" if filters.when else "NULL"
+    sched = "l.schedule" if filters.when else "NULL"
     sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}", near)
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}

@@ -45,7 +45,7 @@ DROP TRIGGER IF EXISTS listings_facets_ad;
 DROP VIEW IF EXISTS listing_facet_rows;
 CREATE VIEW listing_facet_rows AS
     SELECT rowid, publisher, id, kind, name, delivery, status, free, lat, lon, days, evening, reviewed,
-        topic_slugs, loose, moved
+        topic_slugs, loose, moved, schedule
     FROM listings;
 -- (DELETE then INSERT: an outer upsert's conflict policy would override OR REPLACE here.)
 CREATE TRIGGER listings_facets_ai AFTER INSERT ON listings BEGIN
@@ -67,6 +67,8 @@ ADDED_COLUMNS = (
      "' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' '"),
     ("listings", "loose", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"monthly\"') > 0 OR instr(payload, '\"moved_to\"') > 0"),
     ("listings", "moved", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"moved_to\"') > 0"),
+    ("listings", "schedule", "TEXT", "json_extract(payload, '$.schedule')"),
+    ("listing_facets", "schedule", "TEXT", "(SELECT schedule FROM listings WHERE listings.rowid = listing_facets.rowid)"),
 )
 
 SCHEMA = """
@@ -114,7 +116,8 @@ CREATE TABLE IF NOT EXISTS listings (
     payload TEXT NOT NULL,
     topic_slugs TEXT NOT NULL DEFAULT '',
     loose INTEGER NOT NULL DEFAULT 0,
-    moved INTEGER NOT NULL DEFAULT 0
+    moved INTEGER NOT NULL DEFAULT 0,
+    schedule TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS listings_record ON listings (publisher, id);
 CREATE INDEX IF NOT EXISTS listings_kind ON listings (kind);
@@ -158,7 +161,8 @@ CREATE TABLE IF NOT EXISTS listing_facets (
     reviewed TEXT,
     topics TEXT NOT NULL,    -- ' slug slug ': exact topic filters
     loose INTEGER NOT NULL,  -- may fall on any weekday: a monthly rule or a moved session
-    moved INTEGER NOT NULL   -- has a moved session (may fall in any evening)
+    moved INTEGER NOT NULL,  -- has a moved session (may fall in any evening)
+    schedule TEXT            -- the schedule's JSON, for the exact "when" check
 );
 CREATE INDEX IF NOT EXISTS listing_facets_lat ON listing_facets (lat);
 
@@ -241,8 +245,17 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -16000")
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+        # Before anything commits (a commit records the high-water mark).
         detect_restore(conn)
+    if str(path) not in _SCHEMA_READY:
+        # Once per process and database: whichever command opens an older
+        # database first brings its schema up to date.
+        init_schema(conn)
+        _SCHEMA_READY.add(str(path))
     return conn
+
+
+_SCHEMA_READY: set[str] = set()
 
 
 @contextlib.contextmanager
@@ -344,13 +357,29 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | int) -> None:
 
 
 def init_schema(conn: sqlite3.Connection) -> None:
-    """Create tables if missing; give a new database its feed epoch."""
+    """Create tables if missing, add columns later versions need; give a new database its epoch.
+
+    Two processes opening an older database at once may both try to add a
+    column: the loser sees "duplicate column" and simply runs again.
+    """
+    for attempt in (1, 2):
+        try:
+            _init_schema(conn)
+            return
+        except sqlite3.OperationalError as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if attempt == 2 or "duplicate column" not in str(e):
+                raise
+
+
+def _init_schema(conn: sqlite3.Connection) -> None:
     conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
-    have = {r[1] for r in conn.execute("PRAGMA table_info(listings)")}
+    have = {(t, r[1]) for t in {a[0] for a in ADDED_COLUMNS} for r in conn.execute(f"PRAGMA table_info({t})")}
     migrate = "".join(
         f"ALTER TABLE {table} ADD COLUMN {column} {decl}; UPDATE {table} SET {column} = {fill};"
         for table, column, decl, fill in ADDED_COLUMNS
-        if column not in have
+        if (table, column) not in have
     )
     conn.executescript(
         "BEGIN IMMEDIATE;" + migrate + FACET_VIEW
