@@ -161,6 +161,11 @@ class Geo:
             self._authorities[name] = Place(name, "authority", slat / n, slon / n, name)
             key = _name_key(name)
             self._names[key] = name
+            # Welsh authorities are named in both languages ("Caerdydd - Cardiff"):
+            # either name on its own finds them.
+            for part in name.split(" - ") if " - " in name else ():
+                self._names.setdefault(_name_key(part), name)
+                self._names.setdefault(_name_key(re.sub(r"^the\s+", "", part, flags=re.I)), name)
             for affix in _NAME_AFFIXES:
                 short = re.sub(affix, "", key)
                 if short and short != key:
