@@ -585,22 +585,23 @@ def parse_delivery(value: CellValue) -> str:
     return found
 
 
-def parse_status(value: CellValue) -> str:
+def _one_of(table: tuple[tuple[str, tuple[str, ...]], ...], value: CellValue, what: str, write: str) -> str:
+    """The table's value for a cell, or a CellError saying what to write instead."""
     raw = text(value) or ""
-    found = _lookup(STATUS_WORDS, raw)
+    found = _lookup(table, raw)
     if found is None:
-        raise CellError(f"{raw!r} is not a status I know; write Active, Paused or Closed")
+        raise CellError(f"{raw!r} is not {what} I know; write {write}")
     return found
+
+
+def parse_status(value: CellValue) -> str:
+    return _one_of(STATUS_WORDS, value, "a status", "Active, Paused or Closed")
 
 
 def parse_kind(value: CellValue) -> str:
-    raw = text(value) or ""
-    found = _lookup(KIND_WORDS, raw)
-    if found is None:
-        raise CellError(
-            f"{raw!r} is not a kind of listing I know; write group, service, event, role, training, resource or organisation"
-        )
-    return found
+    return _one_of(
+        KIND_WORDS, value, "a kind of listing", "group, service, event, role, training, resource or organisation"
+    )
 
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')]+", re.I)
