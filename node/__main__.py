@@ -5,7 +5,7 @@ the parent's ``__main__`` module under another name; without it each worker
 would run the command line again.
 """
 
-from .cli import main
+from node.cli.commands import main
 
 if __name__ == "__main__":
     main()

@@ -20,11 +20,11 @@ from typing import Any, Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node.config import Config, load_config
-from node.context import now_us
-from node.lifecycle import init_node
-from node.publisher import ListingIn, delete, load_identity, publish
-from node.store import connect, get_meta, transaction
+from node.core.config import Config, load_config
+from node.core.context import now_us
+from node.publishing.lifecycle import init_node
+from node.publishing.publisher import ListingIn, delete, load_identity, publish
+from node.storage.store import connect, get_meta, transaction
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

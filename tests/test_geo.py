@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from node.geo import ATTRIBUTION, DATA_DIR, MIN_SECTOR_POSTCODES, Geo, distance_km
+from node.directory.geo import ATTRIBUTION, DATA_DIR, MIN_SECTOR_POSTCODES, Geo, distance_km
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
-from node.geo import Geo
+from node.directory.geo import Geo
 from protocol.records import KINDS
 
-from .aliases import COLUMNS, match_header
-from .jsonl import read_jsonl
-from .model import ImportBatch, Listing, PrivatePlace, Problem
-from .readers import UnreadableFile, read_sheet, sniff_format
-from .rows import RowReader
-from .template import write_template
+from node.importer.aliases import COLUMNS, match_header
+from node.importer.jsonl import read_jsonl
+from node.importer.model import ImportBatch, Listing, PrivatePlace, Problem
+from node.importer.readers import UnreadableFile, read_sheet, sniff_format
+from node.importer.rows import RowReader
+from node.importer.template import write_template
 
 __all__ = [
     "PrivatePlace",

@@ -18,9 +18,9 @@ from typing import Final
 from protocol.errors import InvalidPayload, InvalidRecord
 from protocol.records import RECORD_ID_PATTERN, Record
 
-from .model import Listing, Problem
-from .readers import MAX_ROWS, UnreadableFile
-from .rows import check_fields
+from node.importer.model import Listing, Problem
+from node.importer.readers import MAX_ROWS, UnreadableFile
+from node.importer.rows import check_fields
 
 __all__ = ["read_jsonl", "SET_BY_NODE"]
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from .aliases import match_header
-from .cells import CellValue
+from node.importer.aliases import match_header
+from node.importer.cells import CellValue
 
 __all__ = [
     "UnreadableFile",

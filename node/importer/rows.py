@@ -18,14 +18,14 @@ from typing import Any, Final
 
 import msgspec
 
-from node.geo import Geo
+from node.directory.geo import Geo
 from protocol.errors import InvalidPayload, InvalidRecord
 from protocol.records import Record, decode_version, encode_payload
 
-from . import cells
-from .cells import CellError, CellValue, TimeRange, text
-from .model import Listing, PrivatePlace, Problem
-from .schedule_text import parse_schedule
+from node.importer import cells
+from node.importer.cells import CellError, CellValue, TimeRange, text
+from node.importer.model import Listing, PrivatePlace, Problem
+from node.importer.schedule_text import parse_schedule
 
 __all__ = ["slugify", "listing_id", "RowReader", "DUMMY_PUBLISHER", "check_fields", "ENVELOPE_FIELDS"]
 

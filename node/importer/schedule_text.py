@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .cells import TimeRange, find_time_range
+from node.importer.cells import TimeRange, find_time_range
 
 __all__ = [
     "DAYS",

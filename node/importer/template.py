@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Final
 
-from .aliases import COLUMNS, Column
+from node.importer.aliases import COLUMNS, Column
 
 __all__ = ["TEMPLATE_FIELDS", "EXAMPLE_ROWS", "write_template"]
 

@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from admin_helpers import PASSWORD, sign_in  # noqa: E402
 from nodeutil import NodeHandle, make_node  # noqa: E402
 
-from node.app import create_app  # noqa: E402
-from node.auth import write_password_hash  # noqa: E402
-from node.config import load_config  # noqa: E402
-from node.passwords import hash_password  # noqa: E402
+from node.web.app import create_app  # noqa: E402
+from node.web.auth import write_password_hash  # noqa: E402
+from node.core.config import load_config  # noqa: E402
+from node.web.passwords import hash_password  # noqa: E402
 
 
 @pytest.fixture

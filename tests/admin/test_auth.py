@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from admin_helpers import PASSWORD, csrf_of, sign_in
 
-from node.auth import COOKIE, LOGIN_LIMITS, RateLimiter, RateLimited, write_password_hash
-from node.config import load_config
+from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimiter, RateLimited, write_password_hash
+from node.core.config import load_config
 
 ADMIN_PAGES = ["/admin", "/admin/upload", "/admin/listings", "/admin/reports", "/admin/peers", "/admin/sheet"]
 
@@ -134,20 +134,20 @@ async def test_every_admin_response_is_no_store_noindex_and_unframeable(signed_i
 async def test_without_a_password_the_login_page_says_how_to_set_one(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from nodeutil import make_node
 
-    from node.app import create_app
+    from node.web.app import create_app
 
     handle = make_node(tmp_path / "fresh")
     client = await aiohttp_client(create_app(load_config(handle.directory), sync=False))
     text = await (await client.get("/admin/login")).text()
     assert f"signpost password --dir {handle.directory.resolve()}" in text
-    write_password_hash(handle.directory, __import__("node.passwords").passwords.hash_password(PASSWORD))
+    write_password_hash(handle.directory, __import__("node.web.passwords").web.passwords.hash_password(PASSWORD))
     await sign_in(client)  # no restart needed
 
 
 def test_signpost_password_command_sets_a_working_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from nodeutil import make_node, signpost
 
-    from node.passwords import check_password
+    from node.web.passwords import check_password
 
     handle = make_node(tmp_path / "n")
     signpost("password", "--dir", str(handle.directory), "--password-stdin", input="a brand new password\n")

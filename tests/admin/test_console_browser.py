@@ -18,8 +18,8 @@ from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, UNCONSENTED_EMAIL, write_messy
 from support.fixtures import browser  # noqa: F401
 
-from node.app import create_app
-from node.config import load_config
+from node.web.app import create_app
+from node.core.config import load_config
 
 
 class _Feed:

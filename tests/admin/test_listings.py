@@ -8,8 +8,8 @@ import re
 import pytest
 from feedutil import feed_records
 
-from node.admin_forms import FormErrors, fields_from_form, form_from_record
-from node.geo import Geo
+from node.importer.listing_form import FormErrors, fields_from_form, form_from_record
+from node.directory.geo import Geo
 
 BASE = {"kind": "group", "name": "Hearing Voices Leeds", "summary": "A friendly group.", "reviewed": "2024-01-01",
         "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]}}

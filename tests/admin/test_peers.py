@@ -7,9 +7,9 @@ from typing import Any
 
 from nodeutil import make_node
 
-from node.app import create_app
-from node.config import load_config
-from node.sync import fingerprint
+from node.web.app import create_app
+from node.core.config import load_config
+from node.federation.sync import fingerprint
 
 
 async def _peer(aiohttp_server: Any, tmp_path: Any) -> tuple[str, str]:

@@ -8,7 +8,7 @@ import time
 import pytest
 from feedutil import feed_records
 
-from node.reports import HONEYPOT, MAX_MESSAGE, REPORTS, sign_stamp
+from node.web.reports import HONEYPOT, MAX_MESSAGE, REPORTS, sign_stamp
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ Run from the repository root::
 One helper process (this file with ``--serve``) serves every simulated peer
 from a single aiohttp app on 127.0.0.1, under ``/p/{n}``: each a distinct
 publisher with its own key log, its node document, ``/keys/{publisher}``
-and an RPDE feed rendered by the node's own ``node.views.feed.render_page``,
+and an RPDE feed rendered by the node's own ``node.web.views.feed.render_page``,
 with the node's ETag rule and a 304 for a matching ``If-None-Match``.  The
 signed peers are cached under /tmp/signpost-bench.
 
 The pulling node runs in this process: it follows every peer with
-``node.sync.follow`` (timed apart), pulls them all with ``sync_once`` (the
+``node.federation.sync.follow`` (timed apart), pulls them all with ``sync_once`` (the
 full sync), then calls ``sync_once`` again, when every peer answers 304
 (the idle re-poll), timing its wall clock and this process's CPU time.
 
@@ -56,7 +56,7 @@ class SimPeer(msgspec.Struct, array_like=True):
 def _make_peer(args: tuple[int, int]) -> SimPeer:
     """Peer ``n``: its own keys (derived from ``n``), key log and ``records`` signed listings."""
     from corpus import listing
-    from node.context import now_us
+    from node.core.context import now_us
     from protocol import envelope as dsse
     from protocol.keylog import make_genesis, verify_keylog
     from protocol.keys import keyid_for, private_key_from_seed
@@ -101,8 +101,8 @@ def serve(cache: Path, port: int) -> None:
     """The helper process: every simulated peer under ``/p/{n}`` on one aiohttp app."""
     from aiohttp import web
 
-    from node.ledger import FeedRow
-    from node.views.feed import item_for, render_page
+    from node.storage.ledger import FeedRow
+    from node.web.views.feed import item_for, render_page
     from protocol import envelope as dsse
     from protocol.feed import PAGE_SIZE, PROTOCOL, NodeDocument
 
@@ -179,9 +179,9 @@ async def _profiled(profile: Path | None, name: str, coro: Any) -> Any:
 async def pull_all(directory: Path, base: str, count: int, records: int, profile: Path | None) -> bool:
     import aiohttp
 
-    from node.app import open_node
-    from node.config import load_config
-    from node.sync import follow, sync_once
+    from node.web.app import open_node
+    from node.core.config import load_config
+    from node.federation.sync import follow, sync_once
 
     config = load_config(directory)
     node = open_node(config)

@@ -9,7 +9,7 @@ The sheet uses the template's headers (the first alias of each column in
 ``node/importer/aliases.py``) and the kinds of cells coordinators type:
 "Tuesdays", "1st Monday of the month", "2-4pm", "£2", "Yes"/"No", dates day
 first, private groups with an address that must stay local.  Each format is
-timed through ``node.importing.import_file`` on its own fresh node: a dry run
+timed through ``node.importer.pipeline.import_file`` on its own fresh node: a dry run
 (read, check, plan), then the real import (read, check, plan, sign, store,
 index, in one transaction).  Every row must be accepted.
 
@@ -110,7 +110,7 @@ def write_sheets(rows: int, directory: Path) -> tuple[Path, Path]:
 
 
 def timed_import(node_dir: Path, sheet: Path, *, dry_run: bool, rows: int) -> float:
-    from node.importing import import_file
+    from node.importer.pipeline import import_file
 
     started = time.perf_counter()
     result = import_file(node_dir, sheet, dry_run=dry_run, replace=False)

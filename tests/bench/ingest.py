@@ -7,8 +7,8 @@ Run from the repository root::
 
 The peer is built once and cached under /tmp/signpost-bench (see peers.py),
 then served by a real ``signpost serve`` process.  The pulling node runs in
-its own process (this file with ``--child``), calling ``node.sync.follow`` and
-``node.sync.sync_once`` exactly as ``signpost sync`` does, so its peak RSS is
+its own process (this file with ``--child``), calling ``node.federation.sync.follow`` and
+``node.federation.sync.sync_once`` exactly as ``signpost sync`` does, so its peak RSS is
 the pull's alone.  In the same run, the bare Ed25519 verification rate is
 measured on one core over the very envelopes the peer serves
 (``protocol.keys.verify`` of each PAE, keys parsed once).
@@ -43,9 +43,9 @@ GOAL_RSS_MB = 200.0
 async def _pull(directory: Path, url: str) -> dict[str, object]:
     import aiohttp
 
-    from node.app import open_node
-    from node.config import load_config
-    from node.sync import follow, sync_once
+    from node.web.app import open_node
+    from node.core.config import load_config
+    from node.federation.sync import follow, sync_once
 
     config = load_config(directory)
     node = open_node(config)
@@ -79,7 +79,7 @@ def child(directory: Path, url: str) -> None:
 
 def bare_verify_rate(db: Path, limit: int) -> tuple[int, float]:
     """Ed25519 verifications per second on one core over the peer's own envelopes."""
-    from node.store import connect
+    from node.storage.store import connect
     from protocol import envelope as dsse
     from protocol.keys import public_key_for, verify
 

@@ -29,11 +29,11 @@ for _p in (str(REPO), str(REPO / "tests"), str(BENCH)):
 import msgspec  # noqa: E402
 
 from corpus import listing  # noqa: E402
-from node.config import render_config  # noqa: E402
-from node.context import now_us  # noqa: E402
-from node.keystore import SIGNING_FILE, read_key  # noqa: E402
-from node.ledger import apply_version, set_own_last_rev  # noqa: E402
-from node.store import connect, transaction  # noqa: E402
+from node.core.config import render_config  # noqa: E402
+from node.core.context import now_us  # noqa: E402
+from node.publishing.keystore import SIGNING_FILE, read_key  # noqa: E402
+from node.storage.ledger import apply_version, set_own_last_rev  # noqa: E402
+from node.storage.store import connect, transaction  # noqa: E402
 from nodeutil import NodeHandle, free_port, make_node  # noqa: E402
 from protocol import envelope as dsse  # noqa: E402
 from protocol.keys import keyid_for  # noqa: E402
@@ -58,7 +58,7 @@ CACHE_FORMAT = 1
 
 
 def sign_listings(key_path: str, publisher: str, start: int, stop: int, rev_base: int, seed: int) -> list[tuple[Opened, bytes]]:
-    """Sign listings ``start..stop`` the way ``node.publisher.publish`` does (worker-process safe)."""
+    """Sign listings ``start..stop`` the way ``node.publishing.publisher.publish`` does (worker-process safe)."""
     signing = read_key(Path(key_path))
     keyid = keyid_for(signing.public_key())
     out = []

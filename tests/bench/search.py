@@ -7,7 +7,7 @@ postcode sectors in proportion to how many postcodes each holds (so cities are
 dense and the Highlands sparse), with a realistic mix of kinds, delivery,
 schedules, private groups and review dates.  Rows go straight into the
 listings index (no signing): only search is measured.  Each query is timed
-around ``node.search.search`` on one reader connection, including decoding the
+around ``node.directory.search.search`` on one reader connection, including decoding the
 page of results and computing their next dates.
 """
 
@@ -28,12 +28,12 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from node.filters import parse_filters  # noqa: E402
-from node.geo import DATA_DIR  # noqa: E402
-from node.index import index_record  # noqa: E402
-from node.schedule import LONDON  # noqa: E402
-from node.search import resolve_place, search  # noqa: E402
-from node.store import connect, init_schema, transaction  # noqa: E402
+from node.directory.filters import parse_filters  # noqa: E402
+from node.directory.geo import DATA_DIR  # noqa: E402
+from node.storage.index import index_record  # noqa: E402
+from node.directory.schedule import LONDON  # noqa: E402
+from node.directory.search import resolve_place, search  # noqa: E402
+from node.storage.store import connect, init_schema, transaction  # noqa: E402
 from protocol.records import TOPICS, Record  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 25, 14, 0, tzinfo=LONDON)  # a Wednesday

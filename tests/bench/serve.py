@@ -140,7 +140,7 @@ async def _api_load(base: str, clients: int, seconds: float, totals: dict[str, f
 
 def start_points(db: Path, clients: int) -> list[int]:
     """Change numbers spread evenly through the feed, one per client (0: the start)."""
-    from node.store import connect
+    from node.storage.store import connect
 
     conn = connect(db)
     try:

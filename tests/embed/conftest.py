@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for node
 from embedutil import NOW, probe_listings, publish_private  # noqa: E402
 from nodeutil import NodeHandle, example_listings, make_node  # noqa: E402
 
-from node.app import create_app  # noqa: E402
-from node.views.pages import CLOCK  # noqa: E402
+from node.web.app import create_app  # noqa: E402
+from node.web.views.pages import CLOCK  # noqa: E402
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from typing import Any
 
 from nodeutil import NodeHandle
 
-from node.publisher import ListingIn
-from node.schedule import LONDON
+from node.publishing.publisher import ListingIn
+from node.directory.schedule import LONDON
 
 __all__ = ["NOW", "SECRET_VENUE", "SECRET_ADDRESS", "SECRET_POSTCODE", "XSS", "ICS_INJECTION", "probe_listings", "private_listing", "publish_private"]
 
@@ -53,9 +53,9 @@ def private_listing() -> ListingIn:
 
 
 def publish_private(handle: NodeHandle) -> None:
-    from node.context import now_us
-    from node.publisher import load_identity, publish
-    from node.store import connect, transaction
+    from node.core.context import now_us
+    from node.publishing.publisher import load_identity, publish
+    from node.storage.store import connect, transaction
 
     conn = connect(handle.directory / "signpost.db")
     try:

@@ -1,4 +1,4 @@
-"""iCalendar: read back with a standard parser, expanded with dateutil, equals node.schedule's dates."""
+"""iCalendar: read back with a standard parser, expanded with dateutil, equals node.directory.schedule's dates."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import msgspec
 import pytest
 from dateutil.rrule import rruleset, rrulestr
 
-from node.calendar import build_calendar, escape_text, fold, listing_events
-from node.schedule import LONDON, occurrences
+from node.exports.calendar import build_calendar, escape_text, fold, listing_events
+from node.directory.schedule import LONDON, occurrences
 from protocol.records import Record
 
 PUB = "sp1:aaaaaaaaaaaaaaaaaaaaaaaaaa"

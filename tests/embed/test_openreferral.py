@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 
 from nodeutil import NodeHandle
 
-from node.openreferral import NAMESPACE, service_uuid, term_uuid
+from node.exports.openreferral import NAMESPACE, service_uuid, term_uuid
 
 VENDOR = Path(__file__).resolve().parents[1] / "vendor" / "openreferral-uk" / "schema"
 

@@ -13,7 +13,7 @@ from markupsafe import escape
 from embedutil import ICS_INJECTION, SECRET_ADDRESS, SECRET_POSTCODE, SECRET_VENUE, XSS
 from nodeutil import NodeHandle
 
-from node.openreferral import service_uuid
+from node.exports.openreferral import service_uuid
 
 SECRETS = (SECRET_VENUE, SECRET_ADDRESS, SECRET_POSTCODE, "hello@example.org")  # the last: the node's own, unpublished contact
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from nodeutil import NodeHandle, make_node
 
-from node.slices import parse_slice, slice_rows
-from node.store import connect
+from node.directory.slices import parse_slice, slice_rows
+from node.storage.store import connect
 from protocol.feed import FeedPage
 
 SLICE = {"kind": "group", "near": "LS6", "within": "5km"}

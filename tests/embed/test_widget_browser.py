@@ -22,8 +22,8 @@ from nodeutil import EXAMPLES, NodeHandle, example_listings, free_port, make_nod
 from support.browser import Page
 from support.fixtures import browser  # noqa: F401
 
-from node.app import create_app, open_node
-from node.sync import follow, sync_once
+from node.web.app import create_app, open_node
+from node.federation.sync import follow, sync_once
 
 HOST_PAGE = EXAMPLES / "embed" / "index.html"
 GONE = "Headingley Hearing Voices Group"

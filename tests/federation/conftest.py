@@ -8,8 +8,8 @@ from typing import Any, AsyncIterator, Callable
 import aiohttp
 import pytest
 
-from node.app import create_app, open_node
-from node.context import Node
+from node.web.app import create_app, open_node
+from node.core.context import Node
 from nodeutil import NodeHandle, make_node
 
 

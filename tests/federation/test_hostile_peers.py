@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from node.context import Node
-from node.sync import Syncer, follow, sync_once
+from node.core.context import Node
+from node.federation.sync import Syncer, follow, sync_once
 from nodeutil import NodeHandle, group, make_node
 
 from hostile import HostilePeer
@@ -42,8 +42,8 @@ async def test_bad_records_are_rejected_with_reasons_and_the_rest_of_the_page_la
 
 
 async def test_peer_log_reasons_show_in_status(hostile: HostilePeer, puller: tuple[NodeHandle, Node]) -> None:
-    from node.status import read_status, render_status
-    from node.store import connect
+    from node.federation.health import read_status, render_status
+    from node.storage.store import connect
 
     handle, node = puller
     await follow(node, f"{hostile.base}/records")

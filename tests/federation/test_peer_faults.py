@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from hostile import node_document_app
-from node.context import Node
-from node.sync import follow, sync_once
+from node.core.context import Node
+from node.federation.sync import follow, sync_once
 from nodeutil import NodeHandle, group, make_node
 
 
@@ -50,7 +50,7 @@ async def test_a_replayed_older_version_is_a_no_op(tmp_path: Path, aiohttp_serve
     replayer = make_node(tmp_path / "replayer", "Replayer")
     import sqlite3
 
-    from node.ledger import keylog_envelopes
+    from node.storage.ledger import keylog_envelopes
 
     c = sqlite3.connect(replayer.directory / "signpost.db")
     src = sqlite3.connect(leeds.directory / "signpost.db")

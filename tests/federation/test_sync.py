@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from node.context import Node
-from node.errors import NodeError
-from node.sync import check_peer_url, follow, sync_once, unfollow
+from node.core.context import Node
+from node.core.errors import NodeError
+from node.federation.sync import check_peer_url, follow, sync_once, unfollow
 from nodeutil import NodeHandle, group, make_node
 
 
@@ -97,7 +97,7 @@ async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(tmp_
     """Leeds follows national follows Leeds: nothing is re-emitted once both hold the same."""
     import aiohttp
 
-    from node.app import open_node
+    from node.web.app import open_node
 
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1), group(2)])
@@ -127,10 +127,10 @@ async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(tmp_
 
 async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_higher_rev(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
     """Spec §5.5: a thief's far-future rev must not beat the publisher's re-signed version."""
-    from node.keyops import rotate
-    from node.keystore import settle_staged_key
-    from node.ledger import load_keylog
-    from node.store import connect, transaction
+    from node.publishing.keyops import rotate
+    from node.publishing.keystore import settle_staged_key
+    from node.storage.ledger import load_keylog
+    from node.storage.store import connect, transaction
 
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1), group(2)])
@@ -167,7 +167,7 @@ async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_hi
 
 
 async def test_status_page_and_json_show_each_peers_health(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node], aiohttp_client: Any) -> None:
-    from node.app import create_app
+    from node.web.app import create_app
 
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from hostile import HostilePeer
-from node.verifier import ItemIn, Verifier, check_batch
+from node.federation.verifier import ItemIn, Verifier, check_batch
 from protocol.keylog import verify_keylog
 
 

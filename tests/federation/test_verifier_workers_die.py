@@ -15,11 +15,11 @@ pytestmark = pytest.mark.slow
 
 CHILD = """
 import asyncio, sys
-from node.verifier import Verifier
+from node.federation.verifier import Verifier
 from protocol.keylog import verify_keylog
 sys.path.insert(0, sys.argv[1])
 from hostile import HostilePeer
-from node.verifier import ItemIn
+from node.federation.verifier import ItemIn
 import msgspec
 
 async def main():

@@ -14,7 +14,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from node.geo import Geo
+from node.directory.geo import Geo
 from node.importer import ImportBatch, UnreadableFile, read_listings, write_template
 from node.importer import readers
 from node.importer.rows import DUMMY_PUBLISHER

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.ledger import apply_version, apply_versions
-from node.store import connect, init_schema, transaction
+from node.storage.ledger import apply_version, apply_versions
+from node.storage.store import connect, init_schema, transaction
 from protocol import envelope as dsse
 from protocol.keylog import make_genesis, verify_keylog
 from protocol.keys import keyid_for

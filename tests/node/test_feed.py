@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from node.app import create_app
+from node.web.app import create_app
 from nodeutil import NodeHandle, group
 from protocol import envelope as dsse
 from protocol.feed import PAGE_SIZE

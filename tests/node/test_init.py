@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from node.errors import KeyFileError, NodeError
-from node.keystore import RECOVERY_FILE, key_from_words, read_key
-from node.lifecycle import init_node
-from node.store import connect, get_meta
+from node.core.errors import KeyFileError, NodeError
+from node.publishing.keystore import RECOVERY_FILE, key_from_words, read_key
+from node.publishing.lifecycle import init_node
+from node.storage.store import connect, get_meta
 from nodeutil import signpost
 from protocol.keys import keyid_for
 

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for `sup
 
 from example_network import Network, build_network  # noqa: E402
 
-from node.store import connect  # noqa: E402
+from node.storage.store import connect  # noqa: E402
 
 
 @pytest.fixture(scope="session")

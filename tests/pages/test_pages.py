@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from example_network import NOW, Network, example_records
 
-from node.app import create_app
-from node.config import load_config
-from node.views.pages import CLOCK
+from node.web.app import create_app
+from node.core.config import load_config
+from node.web.views.pages import CLOCK
 
 Client = TestClient[Any, web.Application]
 HTML = {"Accept": "text/html"}

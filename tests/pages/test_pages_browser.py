@@ -14,9 +14,9 @@ from example_network import NOW, Network
 from support.browser import Browser, Page
 from support.fixtures import browser  # noqa: F401
 
-from node.app import create_app
-from node.config import load_config
-from node.views.pages import CLOCK
+from node.web.app import create_app
+from node.core.config import load_config
+from node.web.views.pages import CLOCK
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -12,7 +12,15 @@ from dateutil.easter import easter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.schedule import BANK_HOLIDAYS, LONDON, _rule_dates, describe, format_time, next_occurrence, occurrences
+from node.directory.schedule import (
+    BANK_HOLIDAYS,
+    LONDON,
+    _rule_dates,
+    describe,
+    format_time,
+    next_occurrence,
+    occurrences,
+)
 from protocol.records import Rule, Schedule
 
 

@@ -12,8 +12,8 @@ from example_network import NOW, Network
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.filters import WHENS, FilterError, Filters, matches, parse_filters, to_params
-from node.search import UnknownPlace, resolve_place, search
+from node.directory.filters import WHENS, FilterError, Filters, matches, parse_filters, to_params
+from node.directory.search import UnknownPlace, resolve_place, search
 from protocol.records import TOPICS, Record
 
 BAD_PARAMS = [

@@ -45,8 +45,8 @@ def test_a_tombstone_from_a_peer_scrubs_the_follower_too(tmp_path: Path) -> None
     from protocol.keylog import verify_keylog
     from protocol.records import decode_version
     from protocol.verify import open_record
-    from node.ledger import apply_version, load_keylog, store_keylog
-    from node.store import connect, transaction
+    from node.storage.ledger import apply_version, load_keylog, store_keylog
+    from node.storage.store import connect, transaction
 
     origin = make_node(tmp_path / "origin", "Leeds")
     origin.publish([secret_listing(1), group(2)])

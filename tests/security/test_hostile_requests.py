@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "admin"))
 
 from admin_helpers import PASSWORD, sign_in  # noqa: E402
-from node.app import create_app  # noqa: E402
-from node.auth import write_password_hash  # noqa: E402
-from node.passwords import hash_password  # noqa: E402
+from node.web.app import create_app  # noqa: E402
+from node.web.auth import write_password_hash  # noqa: E402
+from node.web.passwords import hash_password  # noqa: E402
 from nodeutil import NodeHandle, example_listings, make_node  # noqa: E402
 
 XSS = '<script>alert("x")</script>"\'><img src=x onerror=alert(1)>'

@@ -1,0 +1,671 @@
+"""Search the local directory: words, place, kind, topic, delivery, cost and time, combined.
+
+SQL narrows the candidates cheaply (FTS5 for words, the ``listings_lat`` index
+for a bounding box, the weekday bitmask for "when"); the exact checks are the
+shared functions in :mod:`node.directory.filters`, so :func:`search` and
+:func:`node.directory.filters.matches` agree on every record.
+
+Ordering: with a place, listings within reach in person come first, ranked by
+relevance (bm25, when there are words) weighed against distance, or by
+distance alone; listings offered online or by phone follow.  Without a place,
+by relevance, else by the first matching date for a "when", else by name.
+
+A small typo ("bipolor") is forgiven: when the words find nothing, each word
+that no listing contains is replaced by the closest word in a vocabulary of
+listing names, summaries, topics and areas, and the search runs again; the
+results say what was searched for instead (``corrected_q``).  Matching itself
+never guesses, so a slice or API client gets exactly what its filters say.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import datetime as dt
+import functools
+import math
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Final
+
+import msgspec
+
+from protocol.records import TOPICS, Record, Schedule
+
+from node.directory.filters import (
+    FilterError,
+    Filters,
+    day_span,
+    delivery_values,
+    fts_query,
+    hidden_cutoff,
+    in_window,
+    is_stale,
+    radius_km,
+    remote_ok,
+    to_params,
+    when_days,
+    within_reach,
+    words,
+)
+from node.directory.geo import EARTH_RADIUS_KM, Geo, Place
+from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
+
+__all__ = [
+    "Hit",
+    "Suggestion",
+    "SearchResults",
+    "UnknownPlace",
+    "resolve_place",
+    "search",
+    "network_names",
+    "peer_names",
+    "BM25_WEIGHTS",
+]
+
+# Column weights for bm25, in listings_fts column order.
+BM25_WEIGHTS: Final = {"name": 10.0, "summary": 4.0, "description": 1.0, "topics": 6.0, "area": 3.0, "audience": 2.0}
+DISTANCE_HALF_KM: Final = 5.0  # relevance halves at this distance
+VOCABULARY_TTL: Final = 600.0
+_RANK = "bm25(listings_fts, " + ", ".join(f"{w}" for w in BM25_WEIGHTS.values()) + ")"
+_RECORD = msgspec.json.Decoder(Record)
+_SCHEDULE = msgspec.json.Decoder(Schedule)
+
+
+class UnknownPlace(FilterError):
+    """``near`` names no postcode, district or local authority we know."""
+
+    reason = "unknown-place"
+
+    def __init__(self, text: str, suggestions: list[str]) -> None:
+        hint = f"did you mean {', '.join(suggestions[:3])}?" if suggestions else "try a postcode like LS6 3QR, a district like LS6, or a town"
+        super().__init__("near", f"we don't recognise the place {text[:60]!r}", hint=hint)
+        self.place = text
+        self.suggestions = suggestions
+
+
+def resolve_place(filters: Filters, geo: Geo | None = None) -> Place | None:
+    """The point ``filters.near`` names (``None`` when it is empty); raises :class:`UnknownPlace`."""
+    if not filters.near:
+        return None
+    geo = geo or Geo.load()
+    place = geo.lookup_place(filters.near)
+    if place is None:
+        raise UnknownPlace(filters.near, geo.suggest(filters.near))
+    return place
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the record as its publisher signed it, and what we know about it locally."""
+
+    record: Record
+    via: str | None  # the peer URL it arrived from; None for this node's own listings
+    distance_km: float | None
+    next: Occurrence | None
+    stale: bool
+    remote: bool  # included because it is offered online or by phone, not for being near
+
+    @property
+    def publisher(self) -> str:
+        return self.record.publisher
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A way to widen an empty search: the parameters to use and how many listings it would find."""
+
+    param: str
+    label: str
+    count: int
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    items: list[Hit]
+    total: int
+    offset: int
+    limit: int
+    filters: Filters
+    place: Place | None
+    corrected_q: str | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Row:
+    rowid: int
+    group: int
+    score: float
+    distance: float | None
+    name: str
+
+
+# -- the query --------------------------------------------------------------
+
+
+def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = "either") -> tuple[str, list[Any]]:
+    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either"."""
+    # A coordinator may keep a long-unchecked listing visible (node.storage.console.set_keep_visible).
+    sql = ["l.status != 'closed'", "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))"]
+    args: list[Any] = [hidden_cutoff(now)]
+    if filters.publisher:
+        sql.append("l.publisher = ?")
+        args.append(filters.publisher)
+    if filters.kind:
+        sql.append(f"l.kind IN ({','.join('?' * len(filters.kind))})")
+        args += filters.kind
+    accepted = delivery_values(filters)
+    if accepted:
+        sql.append(f"l.delivery IN ({','.join('?' * len(accepted))})")
+        args += accepted
+    if filters.free:
+        sql.append("l.free = 1")
+    if filters.topic:
+        sql.append("(" + " OR ".join("instr(l.topics, ' ' || ? || ' ') > 0" for _ in filters.topic) + ")")
+        args += list(filters.topic)
+    if filters.when:
+        first, last = when_days(filters.when, now)
+        if filters.when == "weekday-evenings":
+            mask, evening = 0b0011111, True
+        else:
+            mask, evening = 0, False
+            day = first
+            while day <= last and mask != 0b1111111:
+                mask |= 1 << day.weekday()
+                day += dt.timedelta(days=1)
+        # The bitmask is exact for weekly rules and ordinal weekdays; a monthly
+        # day-of-month rule or a moved session can fall on any day, so those pass through.
+        sql.append("((l.days & ?) != 0 OR l.days = 0 OR l.loose = 1)")
+        args.append(mask)
+        if evening:
+            sql.append("(l.evening = 1 OR l.moved = 1)")
+    if place is not None:
+        radius = radius_km(filters, place)
+        dlat = radius / 110.0
+        dlon = radius / (110.0 * max(0.05, math.cos(math.radians(place.lat))))
+        box = "(l.lat BETWEEN ? AND ? AND l.lon BETWEEN ? AND ?)"
+        box_args = [place.lat - dlat, place.lat + dlat, place.lon - dlon, place.lon + dlon]
+        remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)]
+        if near == "remote":
+            sql.append(f"l.delivery IN ({','.join('?' * len(remote))})" if remote else "0")
+            args += remote
+        elif near == "box" or not remote:
+            sql.append(box)
+            args += box_args
+        elif remote:
+            sql.append(f"(l.delivery IN ({','.join('?' * len(remote))}) OR {box})")
+            args += remote + box_args
+    return " AND ".join(sql), args
+
+
+def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either", *, ranked: bool = False) -> tuple[str, list[Any]]:
+    """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected;
+    otherwise words are an ``IN`` subquery, so an index (the bounding box) can drive the query."""
+    where, args = _where(filters, place, now, near)
+    if filters.words and ranked:
+        return (
+            f"SELECT {columns} FROM listings_fts JOIN listing_facets l ON l.rowid = listings_fts.rowid "
+            f"WHERE listings_fts MATCH ? AND {where}",
+            [fts_query(filters.words), *args],
+        )
+    if filters.words:
+        where = f"l.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?) AND {where}"
+        args = [fts_query(filters.words), *args]
+    # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
+    table = "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
+    return f"SELECT {columns} FROM {table} WHERE {where}", args
+
+
+@functools.lru_cache(maxsize=16384)
+def _occurrences_cached(schedule_json: str, first: dt.date, last: dt.date) -> tuple[Occurrence, ...]:
+    """Occurrences of one schedule over whole days; many listings share a schedule, so this is memoised."""
+    return tuple(occurrences(_SCHEDULE.decode(schedule_json), *day_span(first, last)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Cand:
+    rowid: int
+    name: str
+    delivery: str
+    lat: float | None
+    lon: float | None
+    schedule: str | None
+    rank: float
+
+
+def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> dict[int, float]:
+    """bm25 for just these rows (ranking every match of a common word is what costs)."""
+    if not rowids:
+        return {}
+    return dict(
+        conn.execute(
+            # "+rowid": filter after matching; a rowid constraint handed to FTS5 would re-run the match per row.
+            f"SELECT rowid, {_RANK} FROM listings_fts WHERE listings_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))",
+            (fts_query(ws), msgspec.json.encode(rowids).decode()),
+        ).fetchall()
+    )
+
+
+def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
+    sched = "l.schedule" if filters.when else "NULL"
+    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}", near)
+    rows = conn.execute(sql, args).fetchall()
+    ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
+    out = [_Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0)) for r in rows]
+    # Remote sets are reused in this order: relevance, else name.
+    out.sort(key=lambda c: (c.rank, c.name.casefold(), c.rowid))
+    return out
+
+
+_CANDIDATES: dict[tuple[Any, ...], tuple[float, list[_Cand]]] = {}
+_CANDIDATES_LOCK = threading.Lock()
+CANDIDATE_CACHE_SECONDS: Final = 60.0
+_CANDIDATE_CACHE_SIZE: Final = 32
+
+
+def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> list[_Cand]:
+    """Listings offered online or by phone that match everything but the place.
+
+    They do not depend on the place, and there can be tens of thousands, so the
+    set is kept per filter for a minute or until the directory changes.
+    """
+    if not any(remote_ok(d, filters) for d in ("online", "hybrid", "phone")):
+        return []
+    version = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    db = conn.execute("PRAGMA database_list").fetchone()[2] or str(id(conn))
+    span = when_days(filters.when, now) if filters.when else None
+    key = (db, version, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
+    with _CANDIDATES_LOCK:
+        held = _CANDIDATES.get(key)
+        if held is not None and time.monotonic() - held[0] < CANDIDATE_CACHE_SECONDS:
+            return held[1]
+    # Any place will do: "remote" ignores where it is.
+    found = _fetch(conn, filters, Place("", "outcode", 0.0, 0.0, ""), now, "remote")
+    with _CANDIDATES_LOCK:
+        if len(_CANDIDATES) >= _CANDIDATE_CACHE_SIZE:
+            _CANDIDATES.pop(next(iter(_CANDIDATES)))
+        _CANDIDATES[key] = (time.monotonic(), found)
+    return found
+
+
+def _fits_when(c: _Cand, filters: Filters, now: dt.datetime, span: tuple[dt.date, dt.date] | None) -> float | None:
+    """The start (timestamp) of the first occurrence fitting ``when``, or ``None`` if none does."""
+    if not filters.when:
+        return 0.0
+    assert span is not None
+    if c.schedule is None:
+        return None
+    found = _occurrences_cached(c.schedule, *span)
+    if not in_window(found, filters.when, now):
+        return None
+    return found[0].start.timestamp() if found else 0.0
+
+
+def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> list[_Row]:
+    """Every matching listing with its sort key (the exact checks run here, after SQL narrowed)."""
+    span = when_days(filters.when, now) if filters.when else None
+    out: list[_Row] = []
+    if place is None:
+        for c in _fetch(conn, filters, None, now, "either"):
+            start = _fits_when(c, filters, now, span)
+            if start is not None:
+                out.append(_Row(c.rowid, 0, c.rank if filters.words else start, None, c.name))
+    else:
+        radius = radius_km(filters, place)
+        seen: set[int] = set()
+        for c in _fetch(conn, filters, place, now, "box"):
+            ok, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
+            if not ok or distance is None or distance > radius:
+                continue  # too far in person; if offered remotely it comes from the remote set
+            start = _fits_when(c, filters, now, span)
+            if start is None:
+                continue
+            seen.add(c.rowid)
+            key = c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else (start if filters.when else distance)
+            out.append(_Row(c.rowid, 0, key, distance, c.name))
+        for c in _remote(conn, filters, now):
+            if c.rowid in seen:
+                continue
+            start = _fits_when(c, filters, now, span)
+            if start is None:
+                continue
+            distance = within_reach(c.delivery, c.lat, c.lon, filters, place)[1] if c.lat is not None else None
+            out.append(_Row(c.rowid, 1, c.rank if filters.words else start, distance, c.name))
+    out.sort(key=lambda r: (r.group, r.score, r.name.casefold(), r.rowid))
+    return out
+
+
+def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
+    if not filters.words:
+        sql, args = _select(filters, None, now, "count(*)")
+        total = int(conn.execute(sql, args).fetchone()[0])
+        sql, args = _select(filters, None, now, "l.rowid, l.name")
+        rows = conn.execute(f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in rows]
+    sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
+    ranked = conn.execute(sql, args).fetchall()
+    best = heapq.nsmallest(offset + limit, ranked, key=lambda r: (r[1], r[0]))[offset:]
+    names = dict(conn.execute(f"SELECT rowid, name FROM listings WHERE rowid IN ({','.join('?' * len(best))})", [r[0] for r in best]).fetchall()) if best else {}
+    return len(ranked), [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
+
+
+def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:
+    return _page(conn, filters, place, now, 1, 0)[0]
+
+
+# geo.distance_km's haversine, step for step in SQLite's libm functions, so a
+# listing is within the radius in SQL exactly when it is in Python.
+_DISTANCE_SQL: Final = (
+    "(2 * ? * asin(min(1.0, sqrt(power(sin((radians(l.lat) - ?) / 2), 2)"
+    " + ? * cos(radians(l.lat)) * power(sin(radians(l.lon - ?) / 2), 2)))))"
+)
+
+
+def _distance_args(place: Place) -> list[float]:
+    p1 = math.radians(place.lat)
+    return [EARTH_RADIUS_KM, p1, math.cos(p1), place.lon]
+
+
+def _local_by_distance(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row], int, Callable[[], set[int]]]:
+    """Without words, the in-reach listings ordered by distance, counted and paged in one SQL pass.
+
+    Returns their count, the page, how many of them are also offered
+    remotely, and a function giving those rowids (needed only when the page
+    runs into the remote list).
+    """
+    sql, args = _select(filters, place, now, f"l.rowid AS rowid, l.name AS name, l.delivery AS delivery, {_DISTANCE_SQL} AS d", "box")
+    inner = f"SELECT * FROM ({sql}) WHERE d <= ?"
+    args = [*_distance_args(place), *args, radius_km(filters, place)]
+    remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)] or ["-"]
+    marks = ",".join("?" * len(remote))
+    rows = conn.execute(
+        f"SELECT rowid, name, d, count(*) OVER (), total(delivery IN ({marks})) OVER () FROM ({inner}) "
+        "ORDER BY d, name COLLATE NOCASE, rowid LIMIT ? OFFSET ?",
+        [*remote, *args, limit, offset],
+    ).fetchall()
+    if rows:
+        total, overlap = int(rows[0][3]), int(rows[0][4])
+    else:
+        total, overlap = (int(v) for v in conn.execute(
+            f"SELECT count(*), total(delivery IN ({marks})) FROM ({inner})", [*remote, *args]
+        ).fetchone())
+
+    def also_remote() -> set[int]:
+        return {r[0] for r in conn.execute(f"SELECT rowid FROM ({inner}) WHERE delivery IN ({marks})", [*args, *remote])}
+
+    return total, [_Row(r[0], 0, r[2], r[2], r[1]) for r in rows], overlap, also_remote
+
+
+def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """A place without a time: the few listings in reach in person, then the (cached, already ordered)
+    remote set, skipping those already listed as local; distances only for the page shown."""
+    if not filters.words:
+        count, page, overlap, seen = _local_by_distance(conn, filters, place, now, limit, offset)
+        return _fill_with_remote(conn, filters, place, now, limit, offset, count, page, overlap, seen)
+    radius = radius_km(filters, place)
+    local: list[_Row] = []
+    overlap = 0
+    for c in _fetch(conn, filters, place, now, "box"):
+        _, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
+        if distance is None or distance > radius:
+            continue
+        overlap += remote_ok(c.delivery, filters)
+        key = c.rank / (1.0 + distance / DISTANCE_HALF_KM)
+        local.append(_Row(c.rowid, 0, key, distance, c.name))
+    local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    rowids = {r.rowid for r in local}
+    return _fill_with_remote(conn, filters, place, now, limit, offset, len(local), local[offset : offset + limit], overlap, lambda: rowids)
+
+
+def _fill_with_remote(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int,
+    local_count: int, page: list[_Row], overlap: int, listed: Callable[[], set[int]],
+) -> tuple[int, list[_Row]]:
+    """After the in-reach listings come those offered online or by phone that were not already listed."""
+    remote = _remote(conn, filters, now)
+    skip = max(0, offset - local_count)
+    if len(page) < limit and remote:
+        seen = listed()
+        for c in remote:
+            if c.rowid in seen:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            distance = within_reach(c.delivery, c.lat, c.lon, filters, place)[1] if c.lat is not None else None
+            page.append(_Row(c.rowid, 1, c.rank, distance, c.name))
+            if len(page) == limit:
+                break
+    return local_count + len(remote) - overlap, page
+
+
+def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    if place is None and not filters.when:
+        return _fast_page(conn, filters, now, limit, offset)
+    if place is not None and not filters.when:
+        return _near_page(conn, filters, place, now, limit, offset)
+    rows = _rows(conn, filters, place, now)
+    return len(rows), rows[offset : offset + limit]
+
+
+def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:
+    if not rows:
+        return []
+    ids = [r.rowid for r in rows]
+    found = {
+        rowid: (payload, via)
+        for rowid, payload, via in conn.execute(
+            "SELECT l.rowid, l.payload, v.via FROM listings l LEFT JOIN versions v ON v.publisher = l.publisher AND v.id = l.id "
+            f"WHERE l.rowid IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+    }
+    today = now.astimezone(LONDON).date()
+    out = []
+    for r in rows:
+        payload, via = found[r.rowid]
+        record = _RECORD.decode(payload)
+        out.append(
+            Hit(
+                record=record,
+                via=via,
+                distance_km=r.distance,
+                next=next_occurrence(record.schedule, now) if record.schedule else None,
+                stale=is_stale(record.reviewed, today),
+                remote=r.group == 1,
+            )
+        )
+    return out
+
+
+def search(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    *,
+    place: Place | None,
+    now: dt.datetime,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """One page of listings matching ``filters`` at ``now``, best first.
+
+    ``place`` is ``resolve_place(filters)``; it is required when ``filters.near``
+    is set.  Runs on a reader connection (``node.storage.store.read(search, ...)``).
+    When nothing matches, ``suggestions`` says which filter to widen, and a
+    likely typo in the words is corrected (``corrected_q``).
+    """
+    if filters.near and place is None:
+        raise ValueError("search() needs the resolved place when filters.near is set (see resolve_place)")
+    total, page = _page(conn, filters, place, now, limit, offset)
+    corrected = None
+    if total == 0 and filters.words:
+        fixed = _correct(conn, filters.words)
+        if fixed is not None:
+            retry = replace(filters, q=fixed)
+            total, page = _page(conn, retry, place, now, limit, offset)
+            if total:
+                corrected = fixed
+    suggestions = _suggest(conn, filters, place, now) if total == 0 else []
+    return SearchResults(
+        items=_hits(conn, page, now),
+        total=total,
+        offset=offset,
+        limit=limit,
+        filters=filters,
+        place=place,
+        corrected_q=corrected,
+        suggestions=suggestions,
+    )
+
+
+# -- widening an empty search ----------------------------------------------
+
+
+def _suggest(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> list[Suggestion]:
+    options: list[tuple[str, str, Filters]] = []
+    if filters.when:
+        options.append(("when", "Any day or time", replace(filters, when=None)))
+    if place is not None:
+        wider = max(50.0, radius_km(filters, place) * 3)
+        if wider <= 200:
+            options.append(("within", f"Within {wider:g} km", replace(filters, within_km=wider)))
+    if filters.free:
+        options.append(("free", "Include listings that charge", replace(filters, free=False)))
+    if filters.delivery:
+        options.append(("delivery", "In person, online or by phone", replace(filters, delivery=())))
+    if filters.kind:
+        options.append(("kind", "Every kind of listing", replace(filters, kind=())))
+    if filters.topic:
+        options.append(("topic", "Any topic", replace(filters, topic=())))
+    if filters.words:
+        options.append(("q", "Without the words", replace(filters, q="")))
+    if filters.near:
+        options.append(("near", "Anywhere", replace(filters, near="", within_km=None)))
+    out = []
+    for param, label, relaxed in options:
+        count = _count(conn, relaxed, None if not relaxed.near else place, now)
+        if count:
+            out.append(Suggestion(param, label, count, to_params(relaxed)))
+    return out
+
+
+# -- typo forgiveness --------------------------------------------------------
+
+
+@dataclass
+class _Vocabulary:
+    built: float
+    words: list[str]  # sorted
+    counts: dict[str, int]
+
+
+_VOCAB: dict[str, _Vocabulary] = {}
+_VOCAB_LOCK = threading.Lock()
+
+
+def _vocabulary(conn: sqlite3.Connection) -> _Vocabulary:
+    """Words of listing names, summaries, topics and areas; rebuilt at most every ten minutes."""
+    key = str(conn.execute("PRAGMA database_list").fetchone()[2]) or str(id(conn))
+    with _VOCAB_LOCK:
+        vocab = _VOCAB.get(key)
+        if vocab is not None and time.monotonic() - vocab.built < VOCABULARY_TTL:
+            return vocab
+    counts: dict[str, int] = {}
+    for label in TOPICS.values():
+        for w in words(label):
+            counts[w] = counts.get(w, 0) + 1
+    for row in conn.execute("SELECT name, summary, topics, area FROM listings WHERE status != 'closed'"):
+        for w in words(" ".join(t for t in row if t)):
+            counts[w] = counts.get(w, 0) + 1
+    vocab = _Vocabulary(time.monotonic(), sorted(counts), counts)
+    with _VOCAB_LOCK:
+        _VOCAB[key] = vocab
+    return vocab
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance, giving up (returning ``limit + 1``) beyond ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _known(vocab: _Vocabulary, word: str) -> bool:
+    i = bisect.bisect_left(vocab.words, word)
+    return i < len(vocab.words) and vocab.words[i].startswith(word)
+
+
+def _correct(conn: sqlite3.Connection, ws: tuple[str, ...]) -> str | None:
+    """The words with each unknown one replaced by its closest known word, or ``None`` if nothing changed."""
+    vocab = _vocabulary(conn)
+    out, changed = [], False
+    for w in ws:
+        if len(w) < 4 or _known(vocab, w) or not re.match(r"^[^\W\d_]+$", w):
+            out.append(w)
+            continue
+        limit = 1 if len(w) < 7 else 2
+        best: tuple[int, int, str] | None = None
+        for first in {w[0], w[1]}:
+            lo = bisect.bisect_left(vocab.words, first)
+            hi = bisect.bisect_left(vocab.words, first + "\uffff")
+            for cand in vocab.words[lo:hi]:
+                d = _edits(w, cand, limit)
+                if d <= limit and (best is None or (d, -vocab.counts[cand]) < (best[0], best[1])):
+                    best = (d, -vocab.counts[cand], cand)
+        if best is None:
+            out.append(w)
+        else:
+            out.append(best[2])
+            changed = True
+    return " ".join(out) if changed else None
+
+
+# -- who published it --------------------------------------------------------
+
+
+def network_names(conn: sqlite3.Connection, publishers: list[str], *, own_publisher: str, own_name: str) -> dict[str, str]:
+    """Display names for publishers: their earliest organisation record, this node's name, the peer's name, or the id."""
+    out: dict[str, str] = {}
+    for p in dict.fromkeys(publishers):
+        row = conn.execute(
+            "SELECT name FROM listings WHERE publisher = ? AND kind = 'organisation' AND status != 'closed' ORDER BY rev LIMIT 1",
+            (p,),
+        ).fetchone()
+        if row is not None:
+            out[p] = str(row[0])
+            continue
+        if p == own_publisher:
+            out[p] = own_name
+            continue
+        row = conn.execute("SELECT name FROM peers WHERE publisher = ? AND name IS NOT NULL ORDER BY url LIMIT 1", (p,)).fetchone()
+        out[p] = str(row[0]) if row is not None else f"network {p[:12]}…"
+    return out
+
+
+def peer_names(conn: sqlite3.Connection, urls: list[str]) -> dict[str, str]:
+    """Peer URL → the name its node document gave (or the URL's host)."""
+    out: dict[str, str] = {}
+    for url in dict.fromkeys(urls):
+        row = conn.execute("SELECT name FROM peers WHERE url = ?", (url,)).fetchone()
+        out[url] = str(row[0]) if row is not None and row[0] else re.sub(r"^https?://", "", url).rstrip("/")
+    return out

@@ -1,0 +1,213 @@
+"""Applying verified versions to the database, under the protocol's merge rule.
+
+Every function here runs inside the caller's write transaction, so a page of
+records and the cursor that covers them commit together (spec §5, §6).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import msgspec
+
+from protocol import envelope as dsse
+from protocol.keylog import KeyLog, verify_keylog
+from protocol.merge import Decision, Held, decide
+from protocol.records import Record, Tombstone
+from protocol.verify import Opened
+
+from node.storage.index import LISTING_UPSERT, listing_row, unindex
+from node.storage.store import get_meta, request_scrub, set_meta
+
+__all__ = [
+    "apply_version",
+    "apply_versions",
+    "store_keylog",
+    "load_keylog",
+    "keylog_envelopes",
+    "FeedRow",
+    "feed_rows",
+    "last_change",
+    "purge_revoked",
+    "own_last_rev",
+    "set_own_last_rev",
+]
+
+_ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
+_ENCODE = msgspec.json.Encoder()
+
+
+def last_change(conn: sqlite3.Connection) -> int:
+    return int(get_meta(conn, "last_change") or 0)
+
+
+def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, via: str | None, now_us: int) -> Decision:
+    """Merge one verified version; store it, move it to the feed's end and (re)index it if it wins."""
+    return apply_versions(conn, [(opened, envelope)], via=via, now_us=now_us)[0]
+
+
+def apply_versions(conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], *, via: str | None, now_us: int) -> list[Decision]:
+    """Merge a page of verified versions, in order, with a few statements for the whole page.
+
+    Each version is decided against what is held (or against an earlier
+    version of the same record in this batch); the winners get consecutive
+    change numbers in batch order, so the feed shows them in the order they
+    arrived.
+    """
+    held: dict[tuple[str, str], tuple[int | None, Held]] = {}
+    by_publisher: dict[str, list[str]] = {}
+    for opened, _ in batch:
+        by_publisher.setdefault(opened.version.publisher, []).append(opened.version.id)
+    for publisher, ids in by_publisher.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for change, rid, rev, digest in conn.execute(
+                f"SELECT change, id, rev, digest FROM versions WHERE publisher = ? AND id IN ({marks})", (publisher, *chunk)
+            ):
+                held[(publisher, rid)] = (change, Held(rev, bytes(digest)))
+    decisions: list[Decision] = []
+    winners: dict[tuple[str, str], tuple[Opened, bytes]] = {}
+    old_changes: list[int] = []
+    equivocations = []
+    scrub = False
+    for opened, envelope in batch:
+        v = opened.version
+        key = (v.publisher, v.id)
+        change, current = held.get(key, (None, None))
+        decision = decide(current, Held(v.rev, opened.digest))
+        decisions.append(decision)
+        if decision.equivocation and current is not None:
+            kept, other = (opened.digest, current.digest) if decision.store else (current.digest, opened.digest)
+            equivocations.append((v.publisher, v.id, v.rev, kept, other, now_us))
+        if not decision.store:
+            continue
+        if isinstance(v, Tombstone) and (change is not None or key in winners):
+            scrub = True  # a live record's text is being deleted
+        if change is not None:
+            old_changes.append(change)
+        winners.pop(key, None)
+        winners[key] = (opened, envelope)
+        held[key] = (None, Held(v.rev, opened.digest))
+    if equivocations:
+        conn.executemany(
+            "INSERT INTO equivocations (publisher, id, rev, kept, other, at) VALUES (?, ?, ?, ?, ?, ?)", equivocations
+        )
+    if not winners:
+        return decisions
+    last = int(
+        conn.execute(
+            "UPDATE meta SET value = max(CAST(value AS INTEGER) + ?, ?) WHERE key = 'last_change' RETURNING value",
+            (len(winners), now_us + len(winners) - 1),
+        ).fetchone()[0]
+    )
+    first = last - len(winners) + 1
+    conn.executemany("DELETE FROM versions WHERE change = ?", [(c,) for c in old_changes])
+    rows = []
+    listings = []
+    gone = []
+    for change, (opened, envelope) in enumerate(winners.values(), start=first):
+        v = opened.version
+        deleted = isinstance(v, Tombstone)
+        rows.append((change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us))
+        if isinstance(v, Record):
+            listings.append(listing_row(v, opened.body.decode("utf-8")))
+        else:
+            gone.append((v.publisher, v.id))
+    conn.executemany(
+        """INSERT INTO versions (change, publisher, id, kind, rev, digest, deleted, keyid, envelope, via, received)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        rows,
+    )
+    if listings:
+        conn.executemany(LISTING_UPSERT, listings)
+    if gone:
+        conn.executemany("DELETE FROM listings WHERE publisher = ? AND id = ?", gone)
+    if scrub:
+        request_scrub(conn)
+    return decisions
+
+
+def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[str]) -> int:
+    """Drop every version signed by a revoked key and forget its ``rev`` (spec §5.5).
+
+    The publisher's re-signed versions then land whatever ``rev`` a thief
+    may have used.  Returns how many versions were dropped.
+    """
+    if not revoked:
+        return 0
+    marks = ",".join("?" * len(revoked))
+    rows = conn.execute(
+        f"SELECT change, id FROM versions WHERE publisher = ? AND keyid IN ({marks})", (publisher, *sorted(revoked))
+    ).fetchall()
+    for change, rid in rows:
+        conn.execute("DELETE FROM versions WHERE change = ?", (change,))
+        unindex(conn, publisher, rid)
+    if rows:
+        request_scrub(conn)
+    return len(rows)
+
+
+def keylog_envelopes(conn: sqlite3.Connection, publisher: str) -> bytes | None:
+    row = conn.execute("SELECT envelopes FROM keylogs WHERE publisher = ?", (publisher,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def load_keylog(conn: sqlite3.Connection, publisher: str) -> KeyLog | None:
+    data = keylog_envelopes(conn, publisher)
+    if data is None:
+        return None
+    return verify_keylog(_ENVELOPES.decode(data), publisher=publisher)
+
+
+def store_keylog(conn: sqlite3.Connection, log: KeyLog, *, now_us: int) -> bool:
+    """Keep ``log`` if it is new or extends the one held; return whether it changed.
+
+    A log that does not contain the held head is a different history (a fork
+    the peer resolved otherwise, or an attack): merge both sets of entries
+    and let the fork rule decide, so every node converges on the same log.
+    """
+    held = keylog_envelopes(conn, log.publisher)
+    if held is not None:
+        old = _ENVELOPES.decode(held)
+        held_head = verify_keylog(old, publisher=log.publisher).head
+        combined = {e.payload: e for e in (*old, *log.chain)}
+        log = verify_keylog(list(combined.values()), publisher=log.publisher)
+        if log.head == held_head:
+            return False
+    conn.execute(
+        """INSERT INTO keylogs (publisher, envelopes, head, updated) VALUES (?, ?, ?, ?)
+           ON CONFLICT (publisher) DO UPDATE SET envelopes = excluded.envelopes, head = excluded.head, updated = excluded.updated""",
+        (log.publisher, _ENCODE.encode(log.chain), log.head, now_us),
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    change: int
+    publisher: str
+    id: str
+    kind: str
+    deleted: bool
+    envelope: bytes
+
+
+def feed_rows(conn: sqlite3.Connection, after: int, limit: int) -> list[FeedRow]:
+    """The next ``limit`` changes strictly after ``after`` (RPDE: ``>`` never ``>=``)."""
+    return [
+        FeedRow(r[0], r[1], r[2], r[3], bool(r[4]), bytes(r[5]))
+        for r in conn.execute(
+            "SELECT change, publisher, id, kind, deleted, envelope FROM versions WHERE change > ? ORDER BY change LIMIT ?",
+            (after, limit),
+        )
+    ]
+
+
+def own_last_rev(conn: sqlite3.Connection) -> int:
+    return int(get_meta(conn, "last_rev") or 0)
+
+
+def set_own_last_rev(conn: sqlite3.Connection, rev: int) -> None:
+    set_meta(conn, "last_rev", rev)

@@ -1,0 +1,82 @@
+"""The app factory: ``create_app(config) -> web.Application`` (house style §5).
+
+No module-level app and no import-time config, so two nodes with different
+configs can run in one test process.  The store, the HTTP client session and
+the sync scheduler each live in a ``cleanup_ctx`` generator.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from node import SOFTWARE
+from node.core.config import Config
+from node.core.context import NODE, Node
+from node.storage.store import Store, get_meta
+from node.web.views import api, calendar, discovery, embed, feed, keys, openreferral, pages, status
+from node.web.views.common import error_middleware, security_headers
+
+__all__ = ["create_app", "open_node"]
+
+
+def open_node(config: Config) -> Node:
+    store = Store(config.db_path)
+    import sqlite3
+
+    conn = sqlite3.connect(config.db_path)
+    try:
+        publisher = get_meta(conn, "publisher")
+    finally:
+        conn.close()
+    if publisher is None:
+        store.close()
+        from node.core.errors import NotANode
+
+        raise NotANode(f"{config.db_path} has no publisher id", hint="was the node initialised with `signpost init`?")
+    return Node(config=config, store=store, publisher=publisher)
+
+
+def create_app(config: Config, *, sync: bool = True) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=32 * 1024 * 1024)
+
+    async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        node = open_node(config)
+        app[NODE] = node
+        try:
+            yield
+        finally:
+            node.store.close()
+
+    async def client_session(app: web.Application) -> AsyncIterator[None]:
+        node = app[NODE]
+        timeout = aiohttp.ClientTimeout(total=config.sync.timeout, sock_connect=10)
+        node.session = aiohttp.ClientSession(
+            timeout=timeout, headers={"User-Agent": SOFTWARE}, auto_decompress=True
+        )
+        try:
+            yield
+        finally:
+            await node.session.close()
+
+    app.cleanup_ctx.append(lifetime)
+    app.cleanup_ctx.append(client_session)
+    if sync:
+        from node.federation.sync import scheduler_ctx
+
+        app.cleanup_ctx.append(scheduler_ctx)
+    app.add_routes(discovery.routes)
+    app.add_routes(feed.routes)
+    app.add_routes(keys.routes)
+    app.add_routes(status.routes)
+    app.add_routes(api.routes)
+    app.add_routes(calendar.routes)
+    app.add_routes(embed.routes_for(app))  # also gives search pages their oEmbed discovery link
+    app.add_routes(openreferral.routes)
+    pages.setup(app)  # public pages, templates, and the HTML error page (app[HTML_ERROR])
+    from node.web.views import admin
+
+    admin.setup(app)  # /admin console, public report form, published-sheet schedule
+    return app
