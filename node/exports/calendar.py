@@ -16,8 +16,10 @@ programs expand them:
 
 Only what the record publishes is written: a private group's area, never an
 address (it has none), and contact details only when the record carries the
-consented contact.  Text is escaped (``\\``, ``;``, ``,``, newlines) and lines
-are folded at 75 octets without splitting a UTF-8 character.
+consented contact.  The components are built with the ``icalendar`` library,
+which escapes text (``\\``, ``;``, ``,``, newlines) and folds lines at 75
+octets without splitting a UTF-8 character; this module only decides what the
+events say.
 
 Limitation: an overnight session that spans the 1am clock change itself is
 given the exact length of its first instance, as RFC 5545 requires for
@@ -27,7 +29,10 @@ DTEND, so that one night a year it may show an hour long or short.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final, Iterable
+from collections.abc import Iterable
+from typing import Final
+
+from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
 from protocol.records import AreaLocation, OneOff, PublicLocation, Record, Rule, Schedule
 
@@ -36,14 +41,14 @@ from node.directory.schedule import BANK_HOLIDAYS, INTERVAL_ANCHOR, LONDON, desc
 
 __all__ = [
     "VTIMEZONE",
-    "escape_text",
-    "fold",
     "listing_events",
     "build_calendar",
     "NoDates",
 ]
 
 TZID: Final = "Europe/London"
+# The fixed Europe/London definition every calendar carries (the UK rules since 1996), so a
+# calendar program that knows no tz database still shows 10:30am as 10:30am after the change.
 VTIMEZONE: Final = (
     "BEGIN:VTIMEZONE",
     f"TZID:{TZID}",
@@ -64,54 +69,39 @@ VTIMEZONE: Final = (
     "END:STANDARD",
     "END:VTIMEZONE",
 )
-_ESCAPES: Final = (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\r\n", "\\n"), ("\n", "\\n"), ("\r", "\\n"))
-_MAX_OCTETS: Final = 75
+_WEEKDAYS: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_TWELVE_HOURS: Final = dt.timedelta(hours=12)
 
 
 class NoDates(ValueError):
     """The listing's schedule has no structured dates (only the publisher's own words, or nothing)."""
 
 
-def escape_text(text: str) -> str:
-    """A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines escaped; other controls dropped."""
-    for raw, escaped in _ESCAPES:
-        text = text.replace(raw, escaped)
-    return "".join(c for c in text if c >= " " or c == "\t")
+def _printable(text: str) -> str:
+    """Text with control characters other than tab and line breaks dropped.
+
+    icalendar escapes backslashes, semicolons, commas and line breaks (RFC 5545 §3.3.11) but
+    passes other controls through, and a bell or NUL in a publisher's text has no place in a
+    calendar program's event.
+    """
+    return "".join(c for c in text if c >= " " or c in "\t\r\n")
 
 
-def fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
-    out: list[str] = []
-    current: list[str] = []
-    size, limit = 0, _MAX_OCTETS
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > limit:
-            out.append("".join(current))
-            current, size, limit = [], 0, _MAX_OCTETS - 1  # continuation lines start with a space
-        current.append(ch)
-        size += n
-    out.append("".join(current))
-    return "\r\n ".join(out)
-
-
-def _local(day: dt.date, hhmm: str) -> str:
-    return f"{day:%Y%m%d}T{hhmm[:2]}{hhmm[3:5]}00"
-
-
-def _when(prop: str, day: dt.date, hhmm: str | None) -> str:
+def _when(day: dt.date, hhmm: str | None) -> dt.date | dt.datetime:
+    """A whole date, or a Europe/London wall-clock time (written with ``TZID=Europe/London``)."""
     if hhmm is None:
-        return f"{prop};VALUE=DATE:{day:%Y%m%d}"
-    return f"{prop};TZID={TZID}:{_local(day, hhmm)}"
+        return day
+    return dt.datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[3:5]), tzinfo=LONDON)
 
 
-def _end(prop: str, day: dt.date, opens: str | None, closes: str | None) -> list[str]:
+def _end(day: dt.date, opens: str | None, closes: str | None) -> dt.date | dt.datetime | None:
+    """DTEND: the next day for a whole-day event, the closing time (next day when it closes before it opens), or none."""
     if opens is None:
-        return [f"{prop};VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}"]
+        return day + dt.timedelta(days=1)
     if closes is None or closes == opens:
-        return []
+        return None
     end_day = day + dt.timedelta(days=1) if closes < opens else day
-    return [f"{prop};TZID={TZID}:{_local(end_day, closes)}"]
+    return _when(end_day, closes)
 
 
 def _rule_schedule(rule: Rule) -> Schedule:
@@ -134,29 +124,29 @@ def _rule_has(rule: Rule, day: dt.date) -> bool:
     return any(o.start.astimezone(LONDON).date() == day for o in occurrences(_rule_schedule(rule), start, start + dt.timedelta(days=1)))
 
 
-def _rrule(rule: Rule, first: dt.date) -> str:
-    parts = [f"FREQ={rule.freq.upper()}"]
+def _rrule(rule: Rule, first: dt.date) -> vRecur:
+    """The RRULE for one schedule rule; a weekly rule with no day repeats on its first date's weekday."""
+    recur: dict[str, object] = {"FREQ": rule.freq.upper()}
     if rule.interval != 1:
-        parts.append(f"INTERVAL={rule.interval}")
+        recur["INTERVAL"] = rule.interval
     byday = list(rule.byday)
     bymonthday = list(rule.bymonthday)
     if rule.freq == "weekly" and not byday:
-        byday = [("MO", "TU", "WE", "TH", "FR", "SA", "SU")[first.weekday()]]
+        byday = [_WEEKDAYS[first.weekday()]]
     if rule.freq == "monthly" and not byday and not bymonthday:
         bymonthday = [first.day]
     if byday:
-        parts.append("BYDAY=" + ",".join(byday))
+        recur["BYDAY"] = byday
     if bymonthday:
-        parts.append("BYMONTHDAY=" + ",".join(str(d) for d in bymonthday))
+        recur["BYMONTHDAY"] = bymonthday
     if rule.until:
         until = dt.date.fromisoformat(rule.until)
         if rule.opens is None:
-            parts.append(f"UNTIL={until:%Y%m%d}")
-        else:
-            last = dt.datetime(until.year, until.month, until.day, 23, 59, 59, tzinfo=LONDON).astimezone(dt.timezone.utc)
-            parts.append(f"UNTIL={last:%Y%m%dT%H%M%SZ}")
-    parts.append("WKST=MO")
-    return "RRULE:" + ";".join(parts)
+            recur["UNTIL"] = until
+        else:  # a timed DTSTART needs a UTC UNTIL (RFC 5545 §3.3.10): the last second of the day in London
+            recur["UNTIL"] = dt.datetime(until.year, until.month, until.day, 23, 59, 59, tzinfo=LONDON).astimezone(dt.UTC)
+    recur["WKST"] = "MO"
+    return vRecur(recur)
 
 
 def _location(record: Record) -> str | None:
@@ -182,31 +172,37 @@ def _description(record: Record, url: str, network: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def listing_events(record: Record, *, url: str, network: str) -> list[str]:
-    """The VEVENT lines for one listing (unfolded); raises :class:`NoDates` when there is nothing to put in a calendar."""
+def listing_events(record: Record, *, url: str, network: str) -> list[Event]:
+    """The VEVENTs for one listing; raises :class:`NoDates` when there is nothing to put in a calendar."""
     schedule = record.schedule
     if schedule is None or not (schedule.rules or schedule.dates):
         raise NoDates(f"{record.name!r} has no dates that a calendar can hold")
-    stamp = dt.datetime.fromisoformat(record.updated).astimezone(dt.timezone.utc)
-    common = [
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"SUMMARY:{escape_text(record.name)}",
-        f"DESCRIPTION:{escape_text(_description(record, url, network))}",
-        f"URL:{url}",
-        "STATUS:CONFIRMED",
-        "TRANSP:TRANSPARENT",
-    ]
+    stamp = dt.datetime.fromisoformat(record.updated).astimezone(dt.UTC)
+    description = _printable(_description(record, url, network))
     where = _location(record)
-    if where:
-        common.append(f"LOCATION:{escape_text(where)}")
-    if record.topics:
-        common.append("CATEGORIES:" + ",".join(escape_text(t) for t in record.topics))
     base_uid = f"{record.id}@{record.publisher}"
     exceptions = {e.date: e for e in schedule.exceptions if e.cancelled or e.moved_to is not None}
-    events: list[list[str]] = []
+    events: list[Event] = []
 
-    def event(uid: str, day: dt.date, opens: str | None, closes: str | None, extra: Iterable[str] = ()) -> None:
-        events.append(["BEGIN:VEVENT", f"UID:{uid}", *common, _when("DTSTART", day, opens), *_end("DTEND", day, opens, closes), *extra, "END:VEVENT"])
+    def event(uid: str, day: dt.date, opens: str | None, closes: str | None) -> Event:
+        ev = Event()
+        ev.add("uid", uid)
+        ev.add("dtstamp", stamp)
+        ev.add("summary", _printable(record.name))
+        ev.add("description", description)
+        ev.add("url", url)
+        ev.add("status", "CONFIRMED")
+        ev.add("transp", "TRANSPARENT")
+        if where:
+            ev.add("location", _printable(where))
+        if record.topics:
+            ev.add("categories", [_printable(t) for t in record.topics])
+        ev.add("dtstart", _when(day, opens))
+        end = _end(day, opens, closes)
+        if end is not None:
+            ev.add("dtend", end)
+        events.append(ev)
+        return ev
 
     for i, rule in enumerate(schedule.rules):
         first = _first_date(rule)
@@ -216,9 +212,12 @@ def listing_events(record: Record, *, url: str, network: str) -> list[str]:
             {dt.date.fromisoformat(d) for d in exceptions}
             | ({d for d in BANK_HOLIDAYS} if schedule.not_on_bank_holidays else set())
         )
-        exdates = [_when("EXDATE", d, rule.opens) for d in skipped if d >= first and _rule_has(rule, d)]
         uid = base_uid if i == 0 else f"{record.id}-rule-{i + 1}@{record.publisher}"
-        event(uid, first, rule.opens, rule.closes, [_rrule(rule, first), *exdates])
+        ev = event(uid, first, rule.opens, rule.closes)
+        ev.add("rrule", _rrule(rule, first))
+        for d in skipped:
+            if d >= first and _rule_has(rule, d):
+                ev.add("exdate", _when(d, rule.opens))
     for one in sorted(schedule.dates, key=lambda o: (o.date, o.opens or "")):
         if one.date in exceptions:
             continue
@@ -232,7 +231,7 @@ def listing_events(record: Record, *, url: str, network: str) -> list[str]:
             event(uid, dt.date.fromisoformat(exc.moved_to.date), opens, closes)
     if not events:
         raise NoDates(f"{record.name!r} has no dates that a calendar can hold")
-    return [line for ev in events for line in ev]
+    return events
 
 
 def _moved_times(schedule: Schedule, day_iso: str, target: OneOff) -> list[tuple[str | None, str | None]]:
@@ -253,23 +252,25 @@ def _moved_times(schedule: Schedule, day_iso: str, target: OneOff) -> list[tuple
     return out
 
 
-def build_calendar(events: Iterable[list[str]], *, name: str, description: str | None = None, refresh: bool = False) -> bytes:
-    """A complete VCALENDAR (CRLF line ends, folded) around each listing's VEVENT lines."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:-//Signpost//{escape_text(SOFTWARE)}//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-        f"X-WR-TIMEZONE:{TZID}",
-    ]
+def build_calendar(events: Iterable[list[Event]], *, name: str, description: str | None = None, refresh: bool = False) -> bytes:
+    """A complete VCALENDAR around each listing's VEVENTs, as bytes with CRLF line ends and folded lines."""
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", f"-//Signpost//{SOFTWARE}//EN")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    # X-WR-* are unknown to the library, which would write them unescaped: they are TEXT to every reader.
+    cal.add("x-wr-calname", vText(_printable(name)))
+    cal.add("x-wr-timezone", TZID)
     if description:
-        lines.append(f"X-WR-CALDESC:{escape_text(description)}")
+        cal.add("x-wr-caldesc", vText(_printable(description)))
     if refresh:
-        lines += ["REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H"]
-    lines += VTIMEZONE
-    for ev in events:
-        lines += ev
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode("utf-8")
+        cal.add("refresh-interval", _TWELVE_HOURS, parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(_TWELVE_HOURS))
+    cal.add_component(Timezone.from_ical("\r\n".join(VTIMEZONE)))
+    for listing in events:
+        for ev in listing:
+            cal.add_component(ev)
+    # sorted=False keeps the properties in the order they were added (the library sorts by name otherwise)
+    ics: bytes = cal.to_ical(sorted=False)
+    return ics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import icalendar
@@ -10,7 +11,7 @@ import msgspec
 import pytest
 from dateutil.rrule import rruleset, rrulestr
 
-from node.exports.calendar import build_calendar, escape_text, fold, listing_events
+from node.exports.calendar import build_calendar, listing_events
 from node.directory.schedule import LONDON, occurrences
 from protocol.records import Record
 
@@ -124,21 +125,43 @@ def test_ics_has_uid_timezone_and_rrule_parts() -> None:
     assert text.endswith("END:VCALENDAR\r\n")
 
 
+def _ics(rec: Record, **calendar: Any) -> bytes:
+    return build_calendar([listing_events(rec, url="https://n.example/l", network="N")], **{"name": "t", **calendar})
+
+
+def _unfolded(ics: bytes) -> list[str]:
+    return ics.decode().replace("\r\n ", "").split("\r\n")
+
+
 @pytest.mark.parametrize(
     ("raw", "escaped"),
     [("a,b;c\\d", "a\\,b\\;c\\\\d"), ("line1\nline2", "line1\\nline2"), ("x\r\nATTENDEE:y", "x\\nATTENDEE:y"), ("bell\x07", "bell")],
 )
 def test_text_is_escaped(raw: str, escaped: str) -> None:
-    assert escape_text(raw) == escaped
+    ics = _ics(record(SCHEDULES["weekly tuesday"], name=raw), name=raw, description=raw)
+    lines = _unfolded(ics)
+    assert f"SUMMARY:{escaped}" in lines
+    assert f"X-WR-CALNAME:{escaped}" in lines and f"X-WR-CALDESC:{escaped}" in lines
+    assert not any(line.startswith("ATTENDEE") for line in lines)
+    assert str(icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SUMMARY"]) == raw.replace("\r\n", "\n").replace("\x07", "")
 
 
 @pytest.mark.parametrize("text", ["a" * 200, "é" * 100, "😀" * 50, "x" + "€" * 80])
 def test_lines_fold_at_75_octets_without_splitting_characters(text: str) -> None:
-    folded = fold("SUMMARY:" + text)
-    parts = folded.split("\r\n")
+    ics = _ics(record(SCHEDULES["weekly tuesday"], name=text))
+    parts = ics.decode().split("\r\n")
     assert all(len(p.encode("utf-8")) <= 75 for p in parts)
-    assert all(p.startswith(" ") for p in parts[1:])
-    assert parts[0] + "".join(p[1:] for p in parts[1:]) == "SUMMARY:" + text
+    at = next(i for i, p in enumerate(parts) if p.startswith("SUMMARY:"))
+    tail = list(itertools.takewhile(lambda p: p.startswith(" "), parts[at + 1:]))
+    assert tail and parts[at] + "".join(p[1:] for p in tail) == "SUMMARY:" + text
+
+
+def test_calendar_header_uids_and_refresh_are_kept() -> None:
+    text = _ics(record(SCHEDULES["two rules and a date"]), refresh=True).decode()
+    assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Signpost//signpost/")
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT12H\r\nX-PUBLISHED-TTL:PT12H\r\n" in text
+    uids = [str(e["UID"]) for e in icalendar.Calendar.from_ical(text.encode()).walk("VEVENT")]
+    assert uids == [f"g1@{PUB}", f"g1-rule-2@{PUB}", f"g1-2027-07-04-1200@{PUB}"]
 
 
 def test_contact_only_when_consented() -> None:
