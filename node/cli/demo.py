@@ -51,6 +51,7 @@ def prepare_demo(directory: Path, *, base_port: int, fresh: bool = False) -> dic
     """Create (once) the three node directories and import their example listings."""
     import shutil
 
+    from node.core.config import update_config
     from node.importer.pipeline import import_file
 
     if fresh and directory.exists():
@@ -62,10 +63,7 @@ def prepare_demo(directory: Path, *, base_port: int, fresh: bool = False) -> dic
         port = base_port + i
         if not (d / "signpost.toml").exists():
             init_node(d, name=spec.name, url=f"http://127.0.0.1:{port}", port=port, contact=spec.contact)
-            with (d / "signpost.toml").open("a", encoding="utf-8") as f:
-                f.write("# The demo polls often so changes show up quickly.\n")
-            text = (d / "signpost.toml").read_text("utf-8").replace("interval = 300", "interval = 20")
-            (d / "signpost.toml").write_text(text, "utf-8")
+            update_config(d, "sync", "interval", 20, comment="the demo polls often so changes show up quickly")
             click.echo(f"Created the {spec.name} node in {d}", err=True)
         source = examples_dir() / spec.key / "listings.jsonl"
         result = import_file(d, source, dry_run=False, replace=True)

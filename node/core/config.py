@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
+import tomlkit
 from msgspec import Meta, Struct
+from tomlkit.items import Table
 
 from node.core.errors import ConfigError, NotANode
 
-__all__ = ["NodeSettings", "SyncSettings", "AdminSettings", "ImportSettings", "Config", "load_config", "render_config", "CONFIG_NAME", "DEFAULT_LICENSE"]
+__all__ = ["NodeSettings", "SyncSettings", "AdminSettings", "ImportSettings", "Config", "load_config", "render_config", "update_config",
+           "write_password_hash", "CONFIG_NAME", "DEFAULT_LICENSE"]
 
 CONFIG_NAME = "signpost.toml"
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -82,49 +85,88 @@ def load_config(directory: Path) -> Config:
             f"{directory} is not a Signpost node (no {CONFIG_NAME})",
             hint=f"create one with: signpost init --dir {directory} --name NAME --url URL",
         )
-    text = path.read_text("utf-8")
+    config = _parse(path.read_text("utf-8"), path)
+    config.directory = directory
+    return config
+
+
+def _parse(text: str, path: Path) -> Config:
+    """The settings in ``text``, or :class:`ConfigError` naming the line of the first wrong key."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: {e}") from e
     try:
-        config = msgspec.convert(raw, type=Config)
+        return msgspec.convert(raw, type=Config)
     except msgspec.ValidationError as e:
         message = str(e)
         m = re.search(r"unknown field `([^`]+)`", message) or re.search(r"at `\$\.(?:\w+\.)*(\w+)", message)
         line = _line_of(text, m.group(1)) if m else None
         where = f"{path}, line {line}" if line else str(path)
         raise ConfigError(f"{where}: {message}", hint="check the spelling against the settings in docs/configuration.md") from e
-    config.directory = directory
-    return config
 
 
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def render_config(
+    *, name: str, url: str, port: int, license: str = DEFAULT_LICENSE, contact: str | None = None, password_hash: str | None = None
+) -> str:
+    """The ``signpost.toml`` that ``signpost init`` writes, with comments a coordinator can follow.
 
-
-def render_config(*, name: str, url: str, port: int, license: str = DEFAULT_LICENSE, contact: str | None = None, password_hash: str | None = None) -> str:
-    """The ``signpost.toml`` that ``signpost init`` writes, with comments a coordinator can follow."""
-    lines = [
-        "# Signpost node settings. Edit and restart `signpost serve` to apply.",
-        "[node]",
-        f"name = {_toml_str(name)}",
-        "# The public address people and peers use to reach this node.",
-        f"url = {_toml_str(url)}",
-        "# The licence your listings are published under.",
-        f"license = {_toml_str(license)}",
-    ]
+    Written by tomlkit, so any name, address or contact (quotes, backslashes, line breaks
+    included) comes out as valid TOML that reads back as the same string.
+    """
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("Signpost node settings. Edit and restart `signpost serve` to apply."))
+    node = tomlkit.table()
+    node.add("name", name)
+    node.add(tomlkit.comment("The public address people and peers use to reach this node."))
+    node.add("url", url)
+    node.add(tomlkit.comment("The licence your listings are published under."))
+    node.add("license", license)
     if contact:
-        lines.append("# Shown on listings that have no contact details of their own.")
-        lines.append(f"contact = {_toml_str(contact)}")
-    lines += [
-        'host = "127.0.0.1"',
-        f"port = {port}",
-        "",
-        "[sync]",
-        "# Seconds between pulls from each followed peer.",
-        "interval = 300",
-    ]
+        node.add(tomlkit.comment("Shown on listings that have no contact details of their own."))
+        node.add("contact", contact)
+    node.add("host", "127.0.0.1")
+    node.add("port", port)
+    doc.add("node", node)
+    sync = tomlkit.table()
+    sync.add(tomlkit.comment("Seconds between pulls from each followed peer."))
+    sync.add("interval", 300)
+    doc.add("sync", sync)
     if password_hash:
-        lines += ["", "[admin]", f"password_hash = {_toml_str(password_hash)}"]
-    return "\n".join(lines) + "\n"
+        admin = tomlkit.table()
+        admin.add("password_hash", password_hash)
+        doc.add("admin", admin)
+    return tomlkit.dumps(doc)
+
+
+def update_config(directory: Path, section: str, key: str, value: str | int | float | bool, *, comment: str | None = None) -> None:
+    """Set ``[section] key = value`` in ``signpost.toml``, keeping the rest of the file as the coordinator wrote it.
+
+    tomlkit edits the parsed document, so comments, blank lines and the order of keys
+    survive; ``comment`` becomes the value's end-of-line comment.  The new text must load
+    as a valid config before it replaces the old file (written beside it, then renamed), so
+    a failed edit leaves the node's settings as they were.
+    """
+    path = directory / CONFIG_NAME
+    load_config(directory)  # refuses a missing or broken config before we touch it
+    doc = tomlkit.parse(path.read_text("utf-8"))
+    table = doc.get(section)
+    if table is None:
+        table = tomlkit.table()
+        doc.add(section, table)
+    elif not isinstance(table, Table):
+        raise ConfigError(f"{path}: [{section}] is not a table")
+    item = tomlkit.item(value)
+    if comment:
+        item.comment(comment)
+    table[key] = item
+    text = tomlkit.dumps(doc)
+    _parse(text, path)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+
+
+def write_password_hash(directory: Path, password_hash: str) -> None:
+    """Set ``[admin] password_hash`` in ``signpost.toml`` (what ``signpost password`` stores)."""
+    update_config(directory, "admin", "password_hash", password_hash)

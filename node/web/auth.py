@@ -19,13 +19,12 @@ import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from node.core.config import CONFIG_NAME, Config, load_config
+from node.core.config import CONFIG_NAME, Config, load_config, write_password_hash
 from node.core.errors import NodeError
 
 __all__ = [
@@ -213,31 +212,3 @@ def current_password_hash(config: Config) -> str | None:
     if (config.directory / CONFIG_NAME).exists():
         return load_config(config.directory).admin.password_hash
     return config.admin.password_hash
-
-
-def write_password_hash(directory: Path, password_hash: str) -> None:
-    """Set ``[admin] password_hash`` in ``signpost.toml``, keeping the rest of the file as written."""
-    path = directory / CONFIG_NAME
-    load_config(directory)  # refuses a missing or broken config before we touch it
-    lines = path.read_text("utf-8").splitlines()
-    line = f'password_hash = "{password_hash}"'
-    section: str | None = None
-    admin_at: int | None = None
-    for i, text in enumerate(lines):
-        stripped = text.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            section = stripped.strip("[] ")
-            if section == "admin":
-                admin_at = i
-        elif section == "admin" and stripped.split("=", 1)[0].strip() == "password_hash":
-            lines[i] = line
-            break
-    else:
-        if admin_at is None:
-            lines += ["", "[admin]", line]
-        else:
-            lines.insert(admin_at + 1, line)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text("\n".join(lines) + "\n", "utf-8")
-    tmp.replace(path)
-    load_config(directory)
