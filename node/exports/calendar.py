@@ -34,10 +34,9 @@ from typing import Final
 
 from icalendar import Calendar, Event, Timezone, vDuration, vRecur, vText
 
-from protocol.records import AreaLocation, OneOff, PublicLocation, Record, Rule, Schedule
-
 from node import SOFTWARE
 from node.directory.schedule import BANK_HOLIDAYS, INTERVAL_ANCHOR, LONDON, describe, occurrences
+from protocol.records import AreaLocation, OneOff, PublicLocation, Record, Rule, Schedule
 
 __all__ = [
     "VTIMEZONE",

@@ -11,8 +11,8 @@ import msgspec
 import pytest
 from dateutil.rrule import rruleset, rrulestr
 
-from node.exports.calendar import build_calendar, listing_events
 from node.directory.schedule import LONDON, occurrences
+from node.exports.calendar import build_calendar, listing_events
 from protocol.records import Record
 
 PUB = "sp1:aaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -70,7 +70,7 @@ def expand(ics: bytes, start: dt.datetime, end: dt.datetime) -> set[tuple[dt.dat
         first, all_day = _aware(ev["DTSTART"].dt)
         length = None
         if "DTEND" in ev and not all_day:
-            length = ev["DTEND"].dt.astimezone(dt.timezone.utc) - ev["DTSTART"].dt.astimezone(dt.timezone.utc)
+            length = ev["DTEND"].dt.astimezone(dt.UTC) - ev["DTSTART"].dt.astimezone(dt.UTC)
         rs = rruleset()
         if "RRULE" in ev:
             rule_text = ev["RRULE"].to_ical().decode()
@@ -88,7 +88,7 @@ def expand(ics: bytes, start: dt.datetime, end: dt.datetime) -> set[tuple[dt.dat
         lo, hi = (start.replace(tzinfo=None), end.replace(tzinfo=None)) if all_day else (start, end)
         for hit in rs.between(lo - dt.timedelta(days=1), hi, inc=True):
             s = hit.replace(tzinfo=LONDON) if all_day else hit
-            e = None if length is None else (s.astimezone(dt.timezone.utc) + length).astimezone(LONDON)
+            e = None if length is None else (s.astimezone(dt.UTC) + length).astimezone(LONDON)
             if start <= s < end:
                 out.add((s, e))
     return out
@@ -101,7 +101,7 @@ def test_calendar_dates_equal_the_schedule_across_clock_changes(name: str) -> No
     want = {(o.start, o.end) for o in occurrences(rec.schedule, *WINDOW) if WINDOW[0] <= o.start}
     got = expand(ics, *WINDOW)
     # compare instants, so a wall time the spring change skips is the same moment either way
-    norm = lambda s: {(a.astimezone(dt.timezone.utc), b.astimezone(dt.timezone.utc) if b else None) for a, b in s}  # noqa: E731
+    norm = lambda s: {(a.astimezone(dt.UTC), b.astimezone(dt.UTC) if b else None) for a, b in s}  # noqa: E731
     assert norm(got) == norm(want)
     assert want, "the window should hold some dates"
 
@@ -110,7 +110,7 @@ def test_a_clock_change_keeps_wall_clock_times() -> None:
     rec = record(SCHEDULES["weekly tuesday"])
     got = sorted(expand(build_calendar([listing_events(rec, url="https://n.example/l", network="N")], name="t"), *WINDOW))
     before = [s for s, _ in got if s.month == 3 and s.day < 28][-1]
-    after = [s for s, _ in got if s.month == 3 and s.day > 28 or s.month == 4][0]
+    after = next(s for s, _ in got if (s.month == 3 and s.day > 28) or s.month == 4)
     assert (before.hour, before.minute, before.utcoffset()) == (10, 30, dt.timedelta(0))
     assert (after.hour, after.minute, after.utcoffset()) == (10, 30, dt.timedelta(hours=1))
 
