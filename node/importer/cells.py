@@ -310,8 +310,12 @@ NO_WORDS: Final = frozenset(
 _TICKS: Final = frozenset({"✓", "✔", "☑", "✅"})
 
 
-def parse_yes_no(value: CellValue) -> bool:
-    """"Yes", "y", "TRUE", "1", a tick → True; "No", "n", "FALSE", "0" → False."""
+def parse_yes_no(value: CellValue, *, yes_words: frozenset[str] = YES_WORDS, no_words: frozenset[str] = NO_WORDS) -> bool:
+    """"Yes", "y", "TRUE", "1", a tick → True; "No", "n", "FALSE", "0" → False.
+
+    ``yes_words`` and ``no_words`` are the folded words read as each answer;
+    :mod:`node.importer.privacy` passes its own tables for private and consent.
+    """
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
@@ -320,9 +324,9 @@ def parse_yes_no(value: CellValue) -> bool:
     if raw in _TICKS:
         return True
     key = fold(raw)
-    if key in YES_WORDS:
+    if key in yes_words:
         return True
-    if key in NO_WORDS:
+    if key in no_words:
         return False
     first = key.split(" ")[0] if key else ""
     if first in ("yes", "y"):

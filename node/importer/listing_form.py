@@ -7,9 +7,12 @@ so the console can never publish what an import would refuse.  Problems come
 back as :class:`FormErrors`, one plain message per form field, to be shown
 next to that field.
 
-Privacy is the importer's: a private listing publishes only the area of its
+Privacy is the importer's, from :mod:`node.importer.privacy` (the module a
+spreadsheet row asks too): a private listing publishes only the area of its
 postcode; its venue, address and postcode go to ``private_places``.  Contact
-details are published only with the consent box ticked.
+details are published only with the consent box ticked.  The form's record
+goes on as a :class:`~node.importer.model.Listing` to the same plan and apply
+stages as an import (:func:`node.importer.pipeline.save_listing`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from protocol.errors import InvalidPayload, InvalidRecord
 from protocol.records import DELIVERY, KINDS, STATUSES
 
 from node.directory.geo import Geo
+from node.importer import privacy
+from node.importer.model import Listing
 from node.importer.rows import check_fields
 
-__all__ = ["DAYS", "FIELD_FOR_PATH", "FormErrors", "form_from_record", "fields_from_form", "FormValues"]
+__all__ = ["DAYS", "FIELD_FOR_PATH", "FormErrors", "form_from_record", "fields_from_form", "listing_from_form",
+           "values_from_form", "FormValues"]
 
 FormValues = dict[str, Any]
 
@@ -52,6 +58,9 @@ FIELD_FOR_PATH: Final[tuple[tuple[str, str, str], ...]] = (
     ("$.website", "website", "Give a full web address starting with https:// or http://."),
     ("$.status", "status", "Choose active, paused or closed."),
     ("$.reviewed", "reviewed", "Give the date it was last checked as a real date, like 2025-03-31."),
+)
+_NOT_IN_DATA: Final = (
+    "That postcode is not in the shipped data (Northern Ireland, the Channel Islands and the Isle of Man are not); check it."
 )
 _TIME: Final = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -156,14 +165,24 @@ def values_from_form(form: Any) -> FormValues:
     )}
     out["topics"] = _choices(form, "topics")
     out["days"] = _choices(form, "days")
-    out["private"] = form.get("private") == "yes"
-    out["consent"] = form.get("consent") == "yes"
+    out["private"] = privacy.box_ticked(form.get("private"))
+    out["consent"] = privacy.box_ticked(form.get("consent"))
     out["complex_schedule"] = False
     return out
 
 
 def fields_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id: str) -> tuple[dict[str, Any], tuple[str | None, str | None, str | None] | None]:
-    """Record content and private place from a submitted form, or raise :class:`FormErrors`.
+    """Record content and private place (as a tuple) from a submitted form, or raise :class:`FormErrors`.
+
+    The older shape of :func:`listing_from_form`, kept for callers that want the tuple.
+    """
+    listing = listing_from_form(form, geo=geo, base=base, record_id=record_id)
+    place = listing.private_place
+    return listing.fields, None if place is None else (place.venue, place.address, place.postcode)
+
+
+def listing_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id: str) -> Listing:
+    """The listing a submitted form describes (content checked as a receiver would), or raise :class:`FormErrors`.
 
     ``base`` is the listing as published: fields the form does not show
     (audience, join, languages, a detailed schedule…) are kept from it.
@@ -237,44 +256,31 @@ def fields_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id:
         fields.pop("schedule", None)
 
     # Where: private listings publish only the area; the place stays here.
-    private = form.get("private") == "yes"
+    private = privacy.box_ticked(form.get("private"))
     venue, address, raw_postcode = _text(form, "venue"), _text(form, "address"), _text(form, "postcode")
     postcode = Geo.normalise_postcode(raw_postcode) if raw_postcode else None
     if raw_postcode and postcode is None:
         errors["postcode"] = "That does not look like a UK postcode; check it (like LS6 3QR)."
-    place: tuple[str | None, str | None, str | None] | None = None
     if private:
         fields["private"] = True
-        if venue or address or raw_postcode:
-            place = (venue, address, postcode)
-        if postcode is not None:
-            area = geo.area_for_postcode(postcode)
-            if area is None:
-                errors["postcode"] = "That postcode is not in the shipped data (Northern Ireland, the Channel Islands and the Isle of Man are not); check it."
-            else:
-                fields["location"] = area.as_location()
-        elif venue or address:
-            errors["postcode"] = "Give the postcode of a private group: only its area is published, never the postcode."
-    elif venue or address or postcode:
-        location: dict[str, Any] = {"type": "public"}
-        if venue:
-            location["name"] = venue
-        if address:
-            location["address"] = address
-        if postcode is not None:
-            found = geo.lookup_postcode(postcode)
-            if found is None:
-                errors["postcode"] = "That postcode is not in the shipped data (Northern Ireland, the Channel Islands and the Isle of Man are not); check it."
-            else:
-                location.update(postcode=postcode, area=found.district_name, lat=f"{found.lat:.5f}", lon=f"{found.lon:.5f}")
-        fields["location"] = location
+    found = privacy.where(geo, private=private, venue=venue, address=address, postcode=postcode)
+    if found.problem == "no_postcode":
+        errors["postcode"] = "Give the postcode of a private group: only its area is published, never the postcode."
+    elif found.problem == "unknown_postcode":
+        errors["postcode"] = _NOT_IN_DATA
+    if found.location is not None:
+        fields["location"] = found.location
+    place = found.place
 
     # Who to contact: published only with consent.
-    contact = {k: v for k, v in (("name", _text(form, "contact_name")), ("email", _text(form, "contact_email")), ("phone", _text(form, "contact_phone"))) if v}
-    if contact and form.get("consent") != "yes":
+    decision = privacy.contact_to_publish(
+        _text(form, "contact_name"), _text(form, "contact_email"), _text(form, "contact_phone"),
+        consent=privacy.box_ticked(form.get("consent")),
+    )
+    if decision.withheld:
         errors["consent"] = "Contact details are published only with the person's consent: tick this box if they agreed, or clear the details."
-    elif contact:
-        fields["contact"] = {"consent": True, **contact}
+    elif decision.contact is not None:
+        fields["contact"] = decision.contact
 
     cost = _text(form, "cost")
     cost_details = _text(form, "cost_details")
@@ -299,4 +305,4 @@ def fields_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id:
                 errors["name"] = f"This listing could not be published as it is: {e}"
     if errors:
         raise FormErrors(errors)
-    return fields, place
+    return Listing(record_id, None, fields, place)

@@ -1,10 +1,11 @@
 """One spreadsheet row → one :class:`Listing` (or the reasons it cannot be one).
 
-The privacy rules live here.  A row marked private publishes only the area
-from :meth:`Geo.area_for_postcode` (sector label, authority name, centroid);
-its venue, address and postcode go to :class:`PrivatePlace` and nowhere else.
-Contact details are published only when the consent cell says yes.  Every
-listing is checked by decoding it exactly as a receiver would
+The privacy rules are :mod:`node.importer.privacy`'s (the console's listing
+form asks the same module): a row marked private publishes only the area of
+its postcode, its venue, address and postcode go to :class:`PrivatePlace`,
+and contact details are published only when the consent cell says yes.  This
+module words the outcome as problems against the row's cells.  Every listing
+is checked by decoding it exactly as a receiver would
 (:func:`protocol.records.decode_version`) before it is returned.
 """
 
@@ -22,7 +23,7 @@ from node.directory.geo import Geo
 from protocol.errors import InvalidPayload, InvalidRecord
 from protocol.records import Record, decode_version, encode_payload
 
-from node.importer import cells
+from node.importer import cells, privacy
 from node.importer.cells import CellError, CellValue, TimeRange, text
 from node.importer.model import Listing, PrivatePlace, Problem
 from node.importer.schedule_text import parse_schedule
@@ -220,14 +221,10 @@ class _Row:
         return listing_id(name, organisation) if name else None
 
     def _private(self) -> bool:
-        value = self.raw("private")
-        if value is None:
-            return False
-        try:
-            return cells.parse_yes_no(value)
-        except CellError as e:
-            self.warn("private", f"{e}; treated as private, so the address is not published")
-            return True
+        reading = privacy.read_private(self.raw("private"))
+        if reading.unclear is not None:
+            self.warn("private", f"{reading.unclear}; treated as private, so the address is not published")
+        return reading.value
 
     def _postcode(self, venue: str | None, address: str | None) -> str | None:
         raw = self.text("postcode")
@@ -246,33 +243,21 @@ class _Row:
         address = self.text("address")
         postcode = self._postcode(venue, address)
         postcode_field = "postcode" if self.header("postcode") and self.text("postcode") else "address"
-        if private:
-            place = PrivatePlace(venue, address, postcode) if (venue or address or postcode) else None
-            if postcode is None:
-                if venue or address:
-                    self.warn("postcode", "a private group without a postcode shows no area; add the postcode (it is never published)")
-                return None, place
-            area = self.r.geo.area_for_postcode(postcode)
-            if area is None:
-                self.error(postcode_field, UNKNOWN_POSTCODE)
-                return None, place
-            return area.as_location(), place
-        if not (venue or address or postcode):
-            return None, None
-        location: dict[str, Any] = {"type": "public"}
-        for key, value, field in (("name", venue, "venue"), ("address", address, "address")):
-            cut, was_cut = _cut(value, 200)
-            if was_cut:
-                self.warn(field, "longer than 200 characters, so it was shortened; shorten it in the sheet")
-            if cut:
-                location[key] = cut
-        if postcode is not None:
-            found = self.r.geo.lookup_postcode(postcode)
-            if found is None:
-                self.error(postcode_field, UNKNOWN_POSTCODE)
-                return None, None
-            location.update(postcode=postcode, area=found.district_name, lat=f"{found.lat:.5f}", lon=f"{found.lon:.5f}")
-        return location, None
+        if not private:
+            # What a public listing shows is cut to the record's limit, with a warning, rather than refused.
+            venue, address = self._cut_place(venue, "venue"), self._cut_place(address, "address")
+        found = privacy.where(self.r.geo, private=private, venue=venue, address=address, postcode=postcode)
+        if found.problem == "no_postcode":
+            self.warn("postcode", "a private group without a postcode shows no area; add the postcode (it is never published)")
+        elif found.problem == "unknown_postcode":
+            self.error(postcode_field, UNKNOWN_POSTCODE)
+        return found.location, found.place
+
+    def _cut_place(self, value: str | None, field: str) -> str | None:
+        cut, was_cut = _cut(value, 200)
+        if was_cut:
+            self.warn(field, "longer than 200 characters, so it was shortened; shorten it in the sheet")
+        return cut
 
     def _schedule(self) -> dict[str, Any] | None:
         times: TimeRange | None = None
@@ -313,29 +298,16 @@ class _Row:
             name, email, phone = n or name, e or email, p or phone
         email = self.parse("contact_email", cells.parse_email) or email
         phone = self.parse("contact_phone", cells.parse_phone) or phone
-        if not (name or email or phone):
-            return None
-        consent = False
-        if self.raw("consent") is not None:
-            try:
-                consent = cells.parse_yes_no(self.raw("consent"))
-            except CellError as e:
-                self.warn("consent", f"{e}; contact details are not published unless it says Yes")
-                return None
-        if not consent:
+        consent = privacy.read_consent(self.raw("consent"))
+        decision = privacy.contact_to_publish(name[:200] if name else name, email, phone, consent=consent.value)
+        if consent.unclear is not None and decision.withheld:
+            self.warn("consent", f"{consent.unclear}; contact details are not published unless it says Yes")
+        elif decision.withheld:
             field = "consent" if self.header("consent") else next(
                 f for f in ("contact", "contact_name", "contact_email", "contact_phone") if self.raw(f) is not None
             )
             self.warn(field, "contact details not published because consent to share them is not 'Yes'; the network's own contact is shown instead")
-            return None
-        contact: dict[str, Any] = {"consent": True}
-        if name:
-            contact["name"] = name[:200]
-        if email:
-            contact["email"] = email
-        if phone:
-            contact["phone"] = phone
-        return contact
+        return decision.contact
 
     def _topics(self) -> list[str]:
         slugs, unknown = cells.parse_topics(self.raw("topics"))
