@@ -1,18 +1,19 @@
-"""A published sheet as a source (issue 6): fetch ``[import] sheet_url`` on a schedule and import it.
+"""A published sheet as a source: fetch ``[import] sheet_url`` on a schedule and import it.
 
 What Google Sheets' "publish to web" gives is a CSV at a fixed URL.  The node
 fetches it (https only, unless the host is this machine; size and time
 limited), reads it with the same importer as ``signpost import FILE`` and
 applies the plan with the same rules: rows add or change listings, nothing
 is deleted (there is no ``--replace`` for a sheet that may be half-edited
-when fetched).  Each run's outcome (time, counts, rejected rows, or why the
-fetch failed) is kept in the local ``sheet_runs`` table for the console.
+when fetched).  The rows go through the one import pipeline
+(:mod:`node.importer.pipeline`: read, plan, apply).  Each run's outcome (time,
+counts, rejected rows, or why the fetch failed) is kept in the local
+``sheet_runs`` table (:mod:`node.storage.sheets`) for the console.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import tempfile
 import time
@@ -26,10 +27,10 @@ from aiohttp import web
 
 from node.core.context import NODE, Node, now_us
 from node.core.errors import NodeError
-from node.importer import ImportBatch, UnreadableFile, read_listings
-from node.importer.pipeline import plan_batch
-from node.publishing.publisher import apply_plan, load_identity
-from node.federation.sync import is_loopback
+from node.importer import ImportBatch, UnreadableFile
+from node.importer.pipeline import apply, plan_batch, read
+from node.federation.fetch import is_loopback
+from node.storage.sheets import SheetRunRow, recent_sheet_runs, record_sheet_run
 
 __all__ = ["MAX_SHEET_BYTES", "SHEET_TIMEOUT", "FIRST_FETCH_DELAY", "SheetRun", "SheetError", "check_sheet_url", "fetch_sheet", "run_sheet_import", "last_runs", "sheet_ctx"]
 
@@ -89,18 +90,14 @@ async def fetch_sheet(session: aiohttp.ClientSession, url: str, dest: Path, *, m
 
 def _record(conn: sqlite3.Connection, run: SheetRun) -> None:
     c = run.counts
-    conn.execute(
-        "INSERT INTO sheet_runs (url, at, ok, added, changed, unchanged, rejected, error, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.url, run.at, int(run.ok), c.get("add", 0), c.get("change", 0), c.get("unchanged", 0), c.get("rejected", 0), run.error,
-         json.dumps(run.problems)),
-    )
-    conn.execute("DELETE FROM sheet_runs WHERE rowid NOT IN (SELECT rowid FROM sheet_runs ORDER BY rowid DESC LIMIT 100)")
+    record_sheet_run(conn, SheetRunRow(
+        url=run.url, at=run.at, ok=run.ok, added=c.get("add", 0), changed=c.get("change", 0), unchanged=c.get("unchanged", 0),
+        rejected=c.get("rejected", 0), error=run.error, problems=run.problems,
+    ))
 
 
 async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
     """Fetch the sheet, import it (adds and changes only) and record the outcome; never raises for a bad sheet."""
-    from node.directory.geo import Geo
-
     url = url or node.config.import_.sheet_url
     if not url:
         raise SheetError("no published sheet is set", hint="add sheet_url under [import] in signpost.toml")
@@ -110,7 +107,7 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
         path = Path(tmp) / "sheet.csv"
         try:
             await fetch_sheet(node.session, url, path)
-            batch: ImportBatch = await asyncio.to_thread(read_listings, path, geo=Geo.load())
+            batch: ImportBatch = await asyncio.to_thread(read, path)
         except (SheetError, UnreadableFile) as e:
             run.error = str(e)
             await node.store.write(_record, run)
@@ -118,8 +115,7 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
 
     def write(conn: sqlite3.Connection) -> dict[str, int]:
         plan = plan_batch(conn, node.publisher, batch, replace=False)
-        ident = load_identity(node.config.directory, conn, node.publisher)
-        apply_plan(conn, ident, plan, now_us=now_us())
+        apply(conn, node.config.directory, node.publisher, plan, now_us=now_us())
         counts = plan.counts()
         counts["rejected"] = len(batch.errors)
         run.counts = counts
@@ -137,15 +133,14 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
 
 
 def last_runs(conn: sqlite3.Connection, limit: int = 10) -> list[dict[str, Any]]:
-    out = []
-    for url, at, ok, added, changed, unchanged, rejected, error, problems in conn.execute(
-        "SELECT url, at, ok, added, changed, unchanged, rejected, error, problems FROM sheet_runs ORDER BY rowid DESC LIMIT ?", (limit,)
-    ):
-        out.append({
-            "url": url, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at)), "ok": bool(ok), "added": added, "changed": changed,
-            "unchanged": unchanged, "rejected": rejected, "error": error, "problems": json.loads(problems),
-        })
-    return out
+    """The newest runs as the console shows them (time in UTC words), newest first."""
+    return [
+        {
+            "url": r.url, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.at)), "ok": r.ok, "added": r.added,
+            "changed": r.changed, "unchanged": r.unchanged, "rejected": r.rejected, "error": r.error, "problems": r.problems,
+        }
+        for r in recent_sheet_runs(conn, limit)
+    ]
 
 
 async def sheet_ctx(app: web.Application) -> AsyncIterator[None]:
