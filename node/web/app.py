@@ -16,7 +16,7 @@ from node import SOFTWARE
 from node.core.config import Config
 from node.core.context import NODE, Node
 from node.storage.store import Store, get_meta
-from node.web.views import api, calendar, discovery, embed, feed, keys, openreferral, pages, status
+from node.web.views import api, calendar, discovery, embed, feed, keys, openreferral, pages, reports, status
 from node.web.views.common import error_middleware, security_headers
 
 __all__ = ["create_app", "open_node"]
@@ -78,5 +78,6 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     pages.setup(app)  # public pages, templates, and the HTML error page (app[HTML_ERROR])
     from node.web.views import admin
 
-    admin.setup(app)  # /admin console, public report form, published-sheet schedule
+    admin.setup(app)  # /admin console and the published-sheet schedule
+    reports.setup(app)  # the public "Something wrong with this listing?" form
     return app

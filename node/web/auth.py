@@ -2,9 +2,11 @@
 
 Sessions are random server-side ids: the cookie holds 32 random bytes and the
 ``sessions`` table holds only their SHA-256, so a copy of the database
-cannot be replayed as a login.  A visitor gets an anonymous session (just a
-CSRF token) on the login page; a successful login deletes it and issues a
-new id, so an id planted before login is worthless after it (fixation).
+cannot be replayed as a login (the table is read and written by
+:mod:`node.storage.sessions`; this module re-exports its names).  A visitor
+gets an anonymous session (just a CSRF token) on the login page; a successful
+login deletes it and issues a new id, so an id planted before login is
+worthless after it (fixation).
 
 Every console POST must carry the session's CSRF token (compared in constant
 time) and, when the browser sends an ``Origin`` header, come from this node.
@@ -12,10 +14,7 @@ time) and, when the browser sends an ``Origin`` header, come from this node.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -26,6 +25,16 @@ from aiohttp import web
 
 from node.core.config import CONFIG_NAME, Config, load_config, write_password_hash
 from node.core.errors import NodeError
+from node.storage.sessions import (
+    ANON_SECONDS,
+    SESSION_SECONDS,
+    Session,
+    end_session,
+    find_session,
+    hash_id,
+    new_session,
+    purge_sessions,
+)
 
 __all__ = [
     "COOKIE",
@@ -50,53 +59,6 @@ __all__ = [
 ]
 
 COOKIE: Final = "signpost_admin"
-SESSION_SECONDS: Final = 8 * 3600
-ANON_SECONDS: Final = 3600
-
-
-def hash_id(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("ascii", "replace")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Session:
-    id: str
-    csrf: str
-    authed: bool
-    expires: int
-
-
-def new_session(conn: sqlite3.Connection, *, authed: bool, now: int | None = None) -> Session:
-    """Store a fresh session (run inside a write transaction) and return it with its cookie value."""
-    now = int(time.time()) if now is None else now
-    sid = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32)
-    expires = now + (SESSION_SECONDS if authed else ANON_SECONDS)
-    conn.execute(
-        "INSERT INTO sessions (id_hash, csrf, authed, created, expires) VALUES (?, ?, ?, ?, ?)",
-        (hash_id(sid), csrf, int(authed), now, expires),
-    )
-    return Session(sid, csrf, authed, expires)
-
-
-def find_session(conn: sqlite3.Connection, sid: str | None, *, now: int | None = None) -> Session | None:
-    """The live session for a cookie value, or ``None`` (unknown, malformed or expired)."""
-    if not sid or len(sid) > 100:
-        return None
-    now = int(time.time()) if now is None else now
-    row = conn.execute("SELECT csrf, authed, expires FROM sessions WHERE id_hash = ?", (hash_id(sid),)).fetchone()
-    if row is None or row[2] <= now:
-        return None
-    return Session(sid, row[0], bool(row[1]), row[2])
-
-
-def end_session(conn: sqlite3.Connection, sid: str) -> None:
-    conn.execute("DELETE FROM sessions WHERE id_hash = ?", (hash_id(sid),))
-
-
-def purge_sessions(conn: sqlite3.Connection, *, now: int | None = None) -> int:
-    now = int(time.time()) if now is None else now
-    return conn.execute("DELETE FROM sessions WHERE expires <= ?", (now,)).rowcount
 
 
 def check_csrf(session: Session | None, submitted: str | None) -> None:

@@ -9,7 +9,7 @@ from nodeutil import make_node
 
 from node.web.app import create_app
 from node.core.config import load_config
-from node.federation.sync import fingerprint
+from node.federation.peers import fingerprint
 
 
 async def _peer(aiohttp_server: Any, tmp_path: Any) -> tuple[str, str]:

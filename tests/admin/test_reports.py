@@ -8,7 +8,8 @@ import time
 import pytest
 from feedutil import feed_records
 
-from node.web.reports import HONEYPOT, MAX_MESSAGE, REPORTS, sign_stamp
+from node.web.antispam import HONEYPOT, REPORTS, sign_stamp
+from node.web.views.reports import MAX_MESSAGE
 
 
 @pytest.fixture

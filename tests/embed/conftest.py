@@ -14,7 +14,7 @@ from embedutil import NOW, probe_listings, publish_private  # noqa: E402
 from nodeutil import NodeHandle, example_listings, make_node  # noqa: E402
 
 from node.web.app import create_app  # noqa: E402
-from node.web.views.pages import CLOCK  # noqa: E402
+from node.web.views.shared import CLOCK  # noqa: E402
 
 
 @pytest.fixture

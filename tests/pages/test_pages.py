@@ -14,7 +14,7 @@ from example_network import NOW, Network, example_records
 
 from node.web.app import create_app
 from node.core.config import load_config
-from node.web.views.pages import CLOCK
+from node.web.views.shared import CLOCK
 
 Client = TestClient[Any, web.Application]
 HTML = {"Accept": "text/html"}

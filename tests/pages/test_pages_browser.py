@@ -16,7 +16,7 @@ from support.fixtures import browser  # noqa: F401
 
 from node.web.app import create_app
 from node.core.config import load_config
-from node.web.views.pages import CLOCK
+from node.web.views.shared import CLOCK
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,100 +13,30 @@ JSON shape ``{"ok": false, "error": ...}``.  Described by ``/api/openapi.json``
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
-import re
 import sqlite3
-from typing import Any, Awaitable, Callable, Final
+from typing import Any, Final
 from urllib.parse import quote, urlencode
 
 import msgspec
 from aiohttp import web
 
-from protocol.errors import SignpostError
-from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, Record
+from protocol.records import Record
 
 from node.core.context import NODE
 from node.directory.filters import FILTER_PARAMS, is_stale, parse_filters, to_params
 from node.directory.geo import Place
 from node.exports.openapi import openapi_document
-from node.directory.schedule import LONDON, describe, format_occurrence, next_occurrence
+from node.directory.schedule import describe, format_occurrence, next_occurrence
 from node.directory.search import SearchResults, network_names, resolve_place, search
-from node.web.views.common import allowed_params, int_param, json_error, json_response
-from node.web.views.pages import CLOCK
+from node.web.views.common import allowed_params, int_param
+from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for, read_listing
 
-__all__ = [
-    "routes",
-    "API_CACHE",
-    "CORS_HEADERS",
-    "MAX_PER_PAGE",
-    "MAX_PAGE",
-    "api_view",
-    "cached_json",
-    "listing_item",
-    "now_for",
-    "read_listing",
-]
+__all__ = ["routes", "MAX_PER_PAGE", "MAX_PAGE", "listing_item"]
 
 routes = web.RouteTableDef()
-API_CACHE: Final = "public, max-age=60"
-CORS_HEADERS: Final = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag",
-}
 MAX_PER_PAGE: Final = 100
 DEFAULT_PER_PAGE: Final = 20
 MAX_PAGE: Final = 500
-_RECORD = msgspec.json.Decoder(Record)
-_ENCODE = msgspec.json.Encoder()
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def now_for(request: web.Request) -> dt.datetime:
-    """The node's clock (fixed by tests through the pages' ``CLOCK`` key), in London time."""
-    clock = request.app.get(CLOCK)
-    return (clock() if clock is not None else dt.datetime.now(dt.timezone.utc)).astimezone(LONDON)
-
-
-def api_view(handler: Handler) -> Handler:
-    """Every answer, errors included, is readable cross-origin and in the one JSON error shape."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except web.HTTPException as e:
-            if e.status < 400:
-                raise
-            if e.content_type == "application/json" and e.text:
-                response = web.Response(status=e.status, text=e.text, content_type="application/json")
-                response.headers["Cache-Control"] = "no-store"
-            else:
-                response = json_error(e.status, e.reason)
-        except SignpostError as e:
-            response = json_error(e.http_status, e.message, hint=e.hint, reason=e.reason)
-        response.headers.update(CORS_HEADERS)
-        return response
-
-    return wrapped
-
-
-def _etag_matches(header: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
-    tags = [t.strip() for t in header.split(",")]
-    bare = etag.removeprefix("W/")
-    return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
-
-
-def cached_json(request: web.Request, body: Any, *, cache: str = API_CACHE) -> web.Response:
-    """A 200 JSON answer with a weak ETag over its bytes, or a 304 when the client already has them."""
-    data = body if isinstance(body, bytes) else _ENCODE.encode(body)
-    etag = 'W/"' + hashlib.sha256(data).hexdigest()[:24] + '"'
-    headers = {"ETag": etag, "Cache-Control": cache, **CORS_HEADERS}
-    if _etag_matches(request.headers.get("If-None-Match", ""), etag):
-        return web.Response(status=304, headers=headers)
-    return json_response(data, headers=headers)
 
 
 def listing_item(
@@ -199,26 +129,6 @@ async def api_search(request: web.Request) -> web.StreamResponse:
         ],
     }
     return cached_json(request, body)
-
-
-async def read_listing(request: web.Request) -> tuple[Record, str]:
-    """The live record named by the path, and its network's name; 404 when missing, malformed or deleted."""
-    publisher, rid = request.match_info["publisher"], request.match_info["id"]
-    if not re.match(PUBLISHER_PATTERN, publisher) or not re.match(RECORD_ID_PATTERN, rid):
-        raise web.HTTPNotFound(reason="No such listing")
-    node = request.app[NODE]
-
-    def read(conn: sqlite3.Connection) -> tuple[str, str] | None:
-        row = conn.execute("SELECT payload FROM listings WHERE publisher = ? AND id = ?", (publisher, rid)).fetchone()
-        if row is None:
-            return None
-        names = network_names(conn, [publisher], own_publisher=node.publisher, own_name=node.config.node.name)
-        return str(row[0]), names[publisher]
-
-    found = await node.store.read(read)
-    if found is None:
-        raise web.HTTPNotFound(reason="No such listing")
-    return _RECORD.decode(found[0]), found[1]
 
 
 @routes.get("/api/v1/listings/{publisher}/{id}")

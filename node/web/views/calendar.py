@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from typing import Final
 
-import msgspec
 from aiohttp import web
 
 from protocol.records import Record
@@ -18,16 +17,16 @@ from protocol.records import Record
 from node.exports.calendar import NoDates, build_calendar, listing_events
 from node.core.context import NODE
 from node.directory.filters import to_params
+from node.directory.listings import slice_records
 from node.directory.search import network_names
-from node.directory.slices import SLICE_PARAMS, Slice, in_slice, parse_slice
-from node.web.views.api import CORS_HEADERS, api_view, read_listing
+from node.directory.slices import SLICE_PARAMS, parse_slice
 from node.web.views.common import allowed_params
+from node.web.views.shared import CORS_HEADERS, api_view, read_listing
 
-__all__ = ["routes", "MAX_LISTINGS", "slice_records"]
+__all__ = ["routes", "MAX_LISTINGS"]
 
 routes = web.RouteTableDef()
 MAX_LISTINGS: Final = 1000
-_RECORD = msgspec.json.Decoder(Record)
 
 
 def _calendar_response(body: bytes, *, filename: str, cache: str) -> web.Response:
@@ -56,26 +55,6 @@ async def listing_calendar(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(reason=f"{e}; see its page for when it happens") from e
     body = build_calendar([events], name=record.name)
     return _calendar_response(body, filename=f"{record.id}.ics", cache="public, max-age=300")
-
-
-def slice_records(conn: sqlite3.Connection, sl: Slice, limit: int) -> list[Record]:
-    """Live listings in the slice, by name (SQL narrows by kind and publisher; :func:`in_slice` decides)."""
-    sql = "SELECT payload FROM listings WHERE status != 'closed'"
-    args: list[object] = []
-    if sl.filters.kind:
-        sql += f" AND kind IN ({','.join('?' * len(sl.filters.kind))})"
-        args += sl.filters.kind
-    if sl.filters.publisher:
-        sql += " AND publisher = ?"
-        args.append(sl.filters.publisher)
-    out: list[Record] = []
-    for (payload,) in conn.execute(sql + " ORDER BY name COLLATE NOCASE, rowid", args):
-        record = _RECORD.decode(payload)
-        if in_slice(record, sl):
-            out.append(record)
-            if len(out) >= limit:
-                break
-    return out
 
 
 @routes.get("/calendar.ics")

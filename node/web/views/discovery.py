@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import msgspec
 from aiohttp import web
 
@@ -10,6 +12,7 @@ from protocol.feed import PROTOCOL, NodeDocument
 
 from node import SOFTWARE
 from node.core.context import NODE
+from node.directory.listings import followed_urls
 from node.storage.ledger import keylog_envelopes
 from node.web.views.common import json_response
 
@@ -23,10 +26,8 @@ _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
 async def node_document(request: web.Request) -> web.Response:
     node = request.app[NODE]
 
-    def read(conn):  # type: ignore[no-untyped-def]
-        log = keylog_envelopes(conn, node.publisher)
-        follows = [r[0] for r in conn.execute("SELECT url FROM peers ORDER BY url")]
-        return log, follows
+    def read(conn: sqlite3.Connection) -> tuple[bytes | None, list[str]]:
+        return keylog_envelopes(conn, node.publisher), followed_urls(conn)
 
     log, follows = await node.store.read(read)
     base = node.config.base_url

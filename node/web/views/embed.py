@@ -37,13 +37,12 @@ from protocol.records import TOPICS
 
 from node.core.context import NODE
 from node.directory.filters import DELIVERY_FILTERS, FilterError, Filters, to_params
-from node.directory.schedule import describe, format_occurrence, next_occurrence
+from node.directory.schedule import describe, format_occurrence
 from node.directory.search import SearchResults, network_names, search
 from node.directory.slices import SLICE_PARAMS, Slice, parse_slice
 from node.web.templating import STATIC_DIR, TEMPLATES, URGENT_HELP, Templates
-from node.web.views.api import CORS_HEADERS, api_view, now_for
 from node.web.views.common import allowed_params, int_param, json_error
-from node.web.views.pages import KIND_LABELS, WITHIN_CHOICES
+from node.web.views.shared import CORS_HEADERS, KIND_LABELS, WITHIN_CHOICES, api_view, now_for
 
 __all__ = ["routes", "routes_for", "EMBED_CSP", "EMBED_LIMIT", "SANDBOX", "oembed_html", "embed_links", "snippets"]
 

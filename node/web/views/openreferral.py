@@ -20,10 +20,10 @@ from protocol.records import KINDS, Record
 from node.core.context import NODE
 from node.directory.filters import FilterError, Filters, parse_filters
 from node.exports.openreferral import service_uuid, to_service, topic_for_term
+from node.directory.listings import listing_keys, listings_version, service_payload
 from node.directory.search import network_names, resolve_place, search
-from node.storage.store import get_meta
-from node.web.views.api import CORS_HEADERS, api_view, cached_json, now_for
 from node.web.views.common import allowed_params, int_param
+from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for
 
 __all__ = ["routes", "SERVICE_KINDS", "MAX_PER_PAGE"]
 
@@ -44,10 +44,10 @@ class _IdIndex:
         self.ids: dict[str, tuple[str, str]] = {}
 
     def lookup(self, conn: sqlite3.Connection, sid: str) -> tuple[str, str] | None:
-        key = (str(conn.execute("PRAGMA database_list").fetchone()[2]), get_meta(conn, "last_change") or "0")
+        key = listings_version(conn)
         with self.lock:
             if key != self.key:
-                self.ids = {service_uuid(p, i): (p, i) for p, i in conn.execute("SELECT publisher, id FROM listings")}
+                self.ids = {service_uuid(p, i): (p, i) for p, i in listing_keys(conn)}
                 self.key = key
             return self.ids.get(sid)
 
@@ -134,11 +134,11 @@ async def service(request: web.Request) -> web.StreamResponse:
         found = _INDEX.lookup(conn, sid)
         if found is None:
             return None
-        row = conn.execute("SELECT payload FROM listings WHERE publisher = ? AND id = ? AND kind != 'organisation'", found).fetchone()
-        if row is None:
+        payload = service_payload(conn, *found)
+        if payload is None:
             return None
         names = network_names(conn, [found[0]], own_publisher=node.publisher, own_name=node.config.node.name)
-        return str(row[0]), names[found[0]]
+        return payload, names[found[0]]
 
     found = await node.store.read(read)
     if found is None:

@@ -2,7 +2,8 @@
 
 Server-rendered, no JavaScript, every page headed by where to get urgent
 help.  Register with :func:`setup` (routes, templates and the HTML error
-renderer).  The clock is an AppKey (:data:`CLOCK`) so tests can fix "now".
+renderer).  The clock is an AppKey (:data:`node.web.views.shared.CLOCK`) so tests
+can fix "now".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 import msgspec
 from aiohttp import web
 
-from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, Contact, PublicLocation, Record
+from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, PublicLocation, Record
 
 from node.core.context import NODE
 from node.directory.filters import (
@@ -30,8 +31,8 @@ from node.directory.filters import (
     parse_filters,
     to_params,
 )
+from node.directory.listings import listing_and_via, network_contact
 from node.directory.schedule import (
-    LONDON,
     describe,
     format_date,
     format_occurrence,
@@ -48,27 +49,16 @@ from node.directory.search import (
 )
 from node.web.templating import TEMPLATES, Templates, json_ld
 from node.web.views.common import HTML_ERROR
+from node.web.views.shared import KIND_LABELS, WITHIN_CHOICES, now_for
 
-__all__ = ["routes", "setup", "CLOCK", "KIND_LABELS", "PAGE_SIZE"]
+__all__ = ["routes", "setup", "PAGE_SIZE"]
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
 PAGE_SIZE: Final = 20
 MAX_PAGE: Final = 500
 _RECORD = msgspec.json.Decoder(Record)
-_CONTACT = msgspec.json.Decoder(Contact)
 
-# kind → (singular, plural, one-line explanation for the home page)
-KIND_LABELS: Final[dict[str, tuple[str, str, str]]] = {
-    "group": ("Group", "Groups", "people with shared experience meeting to support each other"),
-    "service": ("Service", "Services", "peer support lines, crisis spaces and one-to-one support"),
-    "event": ("Event", "Events", "one-off days, fairs and gatherings"),
-    "training": ("Training", "Training", "courses for peer supporters and group facilitators"),
-    "role": ("Role", "Volunteer and paid roles", "ways to give peer support yourself"),
-    "resource": ("Resource", "Resources", "guides, templates and toolkits"),
-    "organisation": ("Organisation", "Organisations", "the networks and charities behind the listings"),
-}
 JOIN_LABELS: Final = {
     "drop_in": "Just turn up",
     "booking": "Book a place first",
@@ -82,13 +72,6 @@ LANGUAGE_NAMES: Final = {
     "es": "Spanish", "fr": "French", "it": "Italian", "zh": "Chinese", "yue": "Cantonese", "gu": "Gujarati",
     "ta": "Tamil", "tr": "Turkish", "ku": "Kurdish", "fa": "Persian", "bsl": "British Sign Language", "sgn-gb": "British Sign Language",
 }
-WITHIN_CHOICES: Final = (2, 5, 10, 25, 50)
-
-
-def _now(request: web.Request) -> dt.datetime:
-    clock = request.app.get(CLOCK)
-    return (clock() if clock is not None else dt.datetime.now(dt.timezone.utc)).astimezone(LONDON)
-
 
 def _templates(request: web.Request) -> Templates:
     return request.app[TEMPLATES]
@@ -210,7 +193,7 @@ def _page_number(request: web.Request) -> int:
 async def search_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
     ctx = {**_base_context(request), "title": "Search results", "results": None, "error": None, "place_suggestions": []}
-    now = _now(request)
+    now = now_for(request)
     try:
         filters = parse_filters(request.query)
         page = _page_number(request)
@@ -243,18 +226,6 @@ async def search_page(request: web.Request) -> web.Response:
         suggestions=[(s.label, s.count, "/search?" + urlencode(s.params)) for s in results.suggestions],
     )
     return _templates(request).render("search.html", ctx)
-
-
-def _network_contact(conn: sqlite3.Connection, publisher: str) -> tuple[Contact | None, str | None]:
-    """The publishing network's own contact (from its organisation record) and website."""
-    row = conn.execute(
-        "SELECT json_extract(payload, '$.contact'), json_extract(payload, '$.website') FROM listings "
-        "WHERE publisher = ? AND kind = 'organisation' AND status != 'closed' ORDER BY rev LIMIT 1",
-        (publisher,),
-    ).fetchone()
-    if row is None:
-        return None, None
-    return (_CONTACT.decode(row[0]) if row[0] else None), row[1]
 
 
 def _schema_org(record: Record, network: str, nxt: Any, url: str) -> dict[str, Any]:
@@ -303,16 +274,12 @@ async def listing_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
 
     def read(conn: sqlite3.Connection) -> Any:
-        row = conn.execute(
-            "SELECT l.payload, v.via FROM listings l LEFT JOIN versions v ON v.publisher = l.publisher AND v.id = l.id "
-            "WHERE l.publisher = ? AND l.id = ?",
-            (publisher, rid),
-        ).fetchone()
+        row = listing_and_via(conn, publisher, rid)
         if row is None:
             return None
         names = network_names(conn, [publisher], own_publisher=node.publisher, own_name=node.config.node.name)
         vias = peer_names(conn, [row[1]]) if row[1] else {}
-        contact, website = _network_contact(conn, publisher)
+        contact, website = network_contact(conn, publisher)
         return row[0], row[1], names[publisher], vias.get(row[1]) if row[1] else None, contact, website
 
     found = await node.store.read(read)
@@ -322,7 +289,7 @@ async def listing_page(request: web.Request) -> web.Response:
     record = _RECORD.decode(payload)
     if record.status == "closed":
         raise web.HTTPGone()
-    now = _now(request)
+    now = now_for(request)
     today = now.date()
     nxt = next_occurrence(record.schedule, now) if record.schedule else None
     url = f"{node.config.base_url}/listing/{publisher}/{rid}"

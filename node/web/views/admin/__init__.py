@@ -1,0 +1,56 @@
+"""The coordinator console under ``/admin``: server-rendered, no JavaScript needed.
+
+One module per page group: :mod:`.signin` (login, logout, the ``signed_in``
+guard and the ``/admin`` headers), :mod:`.listings` (the home page and the
+coordinator's own listings), :mod:`.upload` (spreadsheet, preview, publish),
+:mod:`.reports` (the public's problem reports), :mod:`.peers` (following
+other nodes) and :mod:`.sheet` (the published sheet); :mod:`.shared` holds
+what they all use.  :func:`setup` registers every route in one place.
+
+Nothing the console does publishes by surprise: an upload shows its plan
+first and publishes only when "Publish these changes" is pressed; pause,
+close and delete each ask for confirmation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from node.core.context import NODE
+from node.importer.sheet import sheet_ctx
+from node.storage import console as console_store
+from node.storage.sessions import purge_sessions
+from node.web.views.admin import listings, peers, reports, sheet, signin, upload
+from node.web.views.admin.listings import ACTIONS
+from node.web.views.admin.shared import ADMIN, ADMIN_HEADERS, AdminState, PendingUpload
+from node.web.views.admin.upload import MAX_UPLOAD_BYTES
+
+__all__ = ["setup", "ADMIN", "AdminState", "PendingUpload", "ADMIN_HEADERS", "MAX_UPLOAD_BYTES", "ACTIONS"]
+
+
+async def admin_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Create the console's tables and drop expired sessions once the store is open."""
+
+    def prepare(conn: sqlite3.Connection) -> None:
+        console_store.migrate(conn)
+        purge_sessions(conn)
+
+    await app[NODE].store.write(prepare)
+    yield
+
+
+def setup(app: web.Application) -> None:
+    """Register the console and the published-sheet schedule on ``app``.
+
+    The order matters where paths overlap: ``/admin/listings/{id}/check`` and
+    ``…/visibility`` come before ``…/{action}``, as they do within :mod:`.listings`.
+    """
+    app[ADMIN] = AdminState()
+    app.middlewares.append(signin.admin_middleware)
+    app.cleanup_ctx.append(admin_ctx)
+    app.cleanup_ctx.append(sheet_ctx)
+    for module in (signin, listings, upload, reports, peers, sheet):
+        app.add_routes(module.routes)

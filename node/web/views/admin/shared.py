@@ -1,0 +1,110 @@
+"""What every console page uses: its state on the app, the session lookup, rendering and redirects.
+
+Kept apart from the page groups so that none of them reaches into another
+(docs/architecture.md: views import no other view's internals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Final, Mapping
+
+from aiohttp import web
+
+from protocol.records import RECORD_ID_PATTERN
+
+from node.core.context import NODE, Node
+from node.directory.schedule import LONDON
+from node.importer import ImportBatch
+from node.publishing.publisher import ImportPlan
+from node.storage.sessions import find_session
+from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimiter, Session
+from node.web.templating import TEMPLATES
+
+__all__ = [
+    "ADMIN",
+    "ADMIN_HEADERS",
+    "AdminState",
+    "PendingUpload",
+    "node_of",
+    "today",
+    "current_session",
+    "render",
+    "redirect",
+    "listing_id",
+]
+
+ADMIN_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+    # Not "no-referrer": with it, browsers send "Origin: null" on form posts and the origin check could not tell
+    # us from a stranger.
+    "Referrer-Policy": "same-origin",
+}
+
+
+@dataclass
+class PendingUpload:
+    """An upload's plan, kept on the server until "Publish these changes" (or it expires)."""
+
+    session: str
+    batch: ImportBatch
+    plan: ImportPlan
+    replace: bool
+    filename: str
+    created: float
+
+
+@dataclass
+class AdminState:
+    """The console's in-memory state: the login rate limiter, plans awaiting "Publish", and the clock."""
+
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(LOGIN_LIMITS))
+    pending: dict[str, PendingUpload] = field(default_factory=dict)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+
+
+ADMIN: web.AppKey[AdminState] = web.AppKey("admin", AdminState)
+
+
+def node_of(request: web.Request) -> Node:
+    return request.app[NODE]
+
+
+def today(request: web.Request) -> dt.date:
+    """Today in London by the console's clock (tests fix it through :class:`AdminState`)."""
+    return request.app[ADMIN].clock().astimezone(LONDON).date()
+
+
+async def current_session(request: web.Request) -> Session | None:
+    """The live session named by the cookie, signed in or not, or ``None``."""
+    sid = request.cookies.get(COOKIE)
+    if not sid:
+        return None
+    return await node_of(request).store.read(find_session, sid)
+
+
+def render(request: web.Request, template: str, ctx: Mapping[str, Any], *, session: Session | None,
+           status: int = 200) -> web.Response:
+    """A console page: the template with the site name, the session's CSRF token and the path, never cached."""
+    node = node_of(request)
+    full = {
+        "site_name": node.config.node.name, "session": session, "signed_in": bool(session and session.authed),
+        "csrf": session.csrf if session else "", "path": request.path, **ctx,
+    }
+    return request.app[TEMPLATES].render(template, full, status=status, cache="no-store")
+
+
+def redirect(location: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(location)
+
+
+def listing_id(request: web.Request) -> str:
+    """The ``{id}`` in the path, or 404 when it is not a record id."""
+    rid = request.match_info["id"]
+    if not re.match(RECORD_ID_PATTERN, rid):
+        raise web.HTTPNotFound()
+    return rid

@@ -1,0 +1,159 @@
+"""Uploading a spreadsheet in the console: the form, the preview of what would change, and "Publish
+these changes".
+
+Nothing publishes by surprise: the upload shows its plan first, and the
+publish button carries a token for the plan kept on the server (not the
+data).  If the listings changed since the preview, nothing is published and
+the new preview is shown instead.  Reading and planning are the one import
+pipeline (:mod:`node.importer.pipeline`) that ``signpost import`` uses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from aiohttp import BodyPartReader, web
+
+from node.core.context import now_us
+from node.importer import UnreadableFile, read_listings
+from node.importer.pipeline import plan_batch
+from node.publishing.publisher import ImportPlan, apply_plan, load_identity
+from node.web.auth import Session, check_csrf, check_origin
+from node.web.views.admin.shared import ADMIN, AdminState, PendingUpload, current_session, node_of, redirect, render
+from node.web.views.admin.signin import signed_in
+
+__all__ = ["routes", "MAX_UPLOAD_BYTES", "PENDING_SECONDS", "MAX_PENDING"]
+
+routes = web.RouteTableDef()
+MAX_UPLOAD_BYTES: Final = 20 * 1024 * 1024
+PENDING_SECONDS: Final = 3600
+MAX_PENDING: Final = 20
+_SUFFIXES: Final = (".csv", ".xlsx", ".ods", ".jsonl", ".txt")
+
+
+@routes.get("/admin/upload")
+@signed_in
+async def upload_form(request: web.Request, session: Session) -> web.StreamResponse:
+    return render(request, "admin_upload.html", {"title": "Upload a spreadsheet", "error": None}, session=session)
+
+
+async def _save_upload(request: web.Request, dest_dir: Path) -> tuple[Path, str, bool, str | None]:
+    """Stream the multipart upload to a temporary file; return it, its name, the replace choice and the CSRF field."""
+    reader = await request.multipart()
+    path: Path | None = None
+    filename = ""
+    replace = False
+    csrf: str | None = None
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            continue
+        name = part.name
+        if name == "file":
+            filename = (part.filename or "upload").replace("/", "_").replace("\\", "_")[-100:]
+            suffix = Path(filename).suffix.lower()
+            path = dest_dir / ("upload" + (suffix if suffix in _SUFFIXES else ".csv"))
+            size = 0
+            with path.open("wb") as out:
+                while chunk := await part.read_chunk(65536):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        raise web.HTTPRequestEntityTooLarge(max_size=MAX_UPLOAD_BYTES, actual_size=size)
+                    out.write(chunk)
+        elif name == "replace":
+            replace = (await part.text()) == "yes"
+        elif name == "csrf":
+            csrf = (await part.text())[:200]
+    if path is None or not filename:
+        raise web.HTTPBadRequest(reason="Choose a spreadsheet file to upload.")
+    return path, filename, replace, csrf
+
+
+def _prune_pending(state: AdminState) -> None:
+    cutoff = time.monotonic() - PENDING_SECONDS
+    for token in [t for t, p in state.pending.items() if p.created < cutoff]:
+        del state.pending[token]
+    while len(state.pending) >= MAX_PENDING:
+        del state.pending[next(iter(state.pending))]
+
+
+def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
+    plan, batch = pending.plan, pending.batch
+    return {
+        "title": "Check the changes before publishing", "token": token, "filename": pending.filename,
+        "replace": pending.replace, "added": plan.of("add"), "changed": plan.of("change"), "deleted": plan.of("delete"),
+        "unchanged": len(plan.of("unchanged")), "rejected": batch.errors, "warnings": batch.warnings,
+        "unknown_columns": batch.unknown_columns,
+        "publishable": bool(plan.of("add") or plan.of("change") or plan.of("delete")), "notice": None,
+    }
+
+
+@routes.post("/admin/upload")
+async def upload(request: web.Request) -> web.StreamResponse:
+    """Not behind :func:`signed_in`: the CSRF token is inside the multipart body, read while streaming the file."""
+    from node.directory.geo import Geo
+
+    node = node_of(request)
+    check_origin(request, node.config)
+    session = await current_session(request)
+    with tempfile.TemporaryDirectory(prefix="signpost-upload-") as tmp:
+        path, filename, replace, csrf = await _save_upload(request, Path(tmp))
+        check_csrf(session, csrf)
+        assert session is not None
+        if not session.authed:
+            raise web.HTTPForbidden(reason="You are signed out. Sign in again and repeat what you were doing.")
+        try:
+            batch = await asyncio.to_thread(read_listings, path, geo=Geo.load())
+        except UnreadableFile as e:
+            ctx = {"title": "Upload a spreadsheet", "error": str(e).replace(path.name, filename)}
+            return render(request, "admin_upload.html", ctx, session=session, status=400)
+    batch.source = filename
+    plan = await node.store.read(lambda conn: plan_batch(conn, node.publisher, batch, replace=replace))
+    state = request.app[ADMIN]
+    _prune_pending(state)
+    token = secrets.token_urlsafe(24)
+    state.pending[token] = PendingUpload(session.id, batch, plan, replace, filename, time.monotonic())
+    return render(request, "admin_preview.html", _preview_ctx(state.pending[token], token), session=session)
+
+
+def _plan_shape(plan: ImportPlan) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(p.id, p.action, tuple(p.changed_fields)) for p in plan.items]
+
+
+@routes.post("/admin/upload/publish")
+@signed_in
+async def upload_publish(request: web.Request, session: Session) -> web.StreamResponse:
+    node = node_of(request)
+    token = (await request.post()).get("plan")
+    state = request.app[ADMIN]
+    pending = state.pending.get(token) if isinstance(token, str) else None
+    if pending is None or pending.session != session.id or not isinstance(token, str):
+        ctx = {"title": "Upload a spreadsheet",
+               "error": "That preview has expired (previews last an hour). Upload the file again to see its changes."}
+        return render(request, "admin_upload.html", ctx, session=session, status=409)
+
+    def write(conn: sqlite3.Connection) -> ImportPlan | None:
+        plan = plan_batch(conn, node.publisher, pending.batch, replace=pending.replace)
+        if _plan_shape(plan) != _plan_shape(pending.plan):
+            return plan
+        apply_plan(conn, load_identity(node.config.directory, conn, node.publisher), plan, now_us=now_us())
+        return None
+
+    changed = await node.store.write(write)
+    if changed is not None:
+        pending.plan = changed
+        ctx = _preview_ctx(pending, token)
+        ctx["notice"] = ("The listings changed since this preview was made, so nothing was published. "
+                         "Here is the new preview.")
+        return render(request, "admin_preview.html", ctx, session=session, status=409)
+    del state.pending[token]
+    c = pending.plan.counts()
+    raise redirect(f"/admin/listings?published={c['add']}.{c['change']}.{c['delete']}")

@@ -1,0 +1,128 @@
+"""What the public views share beyond :mod:`node.web.views.common`: the clock, the listing labels,
+and the JSON API's wrapper, caching and listing lookup.
+
+The pages, the API, the embed, the calendars and the Open Referral API all
+use these, so they live here rather than in one view that the others would
+have to reach into (docs/architecture.md: views import no other view).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+import sqlite3
+from typing import Any, Awaitable, Callable, Final
+
+import msgspec
+from aiohttp import web
+
+from protocol.errors import SignpostError
+from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, Record
+
+from node.core.context import NODE
+from node.directory.listings import listing_payload
+from node.directory.schedule import LONDON
+from node.directory.search import network_names
+from node.web.views.common import json_error, json_response
+
+__all__ = [
+    "CLOCK",
+    "now_for",
+    "KIND_LABELS",
+    "WITHIN_CHOICES",
+    "API_CACHE",
+    "CORS_HEADERS",
+    "api_view",
+    "cached_json",
+    "read_listing",
+]
+
+CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
+API_CACHE: Final = "public, max-age=60"
+CORS_HEADERS: Final = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag",
+}
+# kind → (singular, plural, one-line explanation for the home page)
+KIND_LABELS: Final[dict[str, tuple[str, str, str]]] = {
+    "group": ("Group", "Groups", "people with shared experience meeting to support each other"),
+    "service": ("Service", "Services", "peer support lines, crisis spaces and one-to-one support"),
+    "event": ("Event", "Events", "one-off days, fairs and gatherings"),
+    "training": ("Training", "Training", "courses for peer supporters and group facilitators"),
+    "role": ("Role", "Volunteer and paid roles", "ways to give peer support yourself"),
+    "resource": ("Resource", "Resources", "guides, templates and toolkits"),
+    "organisation": ("Organisation", "Organisations", "the networks and charities behind the listings"),
+}
+WITHIN_CHOICES: Final = (2, 5, 10, 25, 50)
+_RECORD = msgspec.json.Decoder(Record)
+_ENCODE = msgspec.json.Encoder()
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def now_for(request: web.Request) -> dt.datetime:
+    """The node's clock (fixed by tests through the ``CLOCK`` key), in London time."""
+    clock = request.app.get(CLOCK)
+    return (clock() if clock is not None else dt.datetime.now(dt.timezone.utc)).astimezone(LONDON)
+
+
+def api_view(handler: Handler) -> Handler:
+    """Every answer, errors included, is readable cross-origin and in the one JSON error shape."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as e:
+            if e.status < 400:
+                raise
+            if e.content_type == "application/json" and e.text:
+                response = web.Response(status=e.status, text=e.text, content_type="application/json")
+                response.headers["Cache-Control"] = "no-store"
+            else:
+                response = json_error(e.status, e.reason)
+        except SignpostError as e:
+            response = json_error(e.http_status, e.message, hint=e.hint, reason=e.reason)
+        response.headers.update(CORS_HEADERS)
+        return response
+
+    return wrapped
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
+    tags = [t.strip() for t in header.split(",")]
+    bare = etag.removeprefix("W/")
+    return "*" in tags or any(t.removeprefix("W/") == bare for t in tags)
+
+
+def cached_json(request: web.Request, body: Any, *, cache: str = API_CACHE) -> web.Response:
+    """A 200 JSON answer with a weak ETag over its bytes, or a 304 when the client already has them."""
+    data = body if isinstance(body, bytes) else _ENCODE.encode(body)
+    etag = 'W/"' + hashlib.sha256(data).hexdigest()[:24] + '"'
+    headers = {"ETag": etag, "Cache-Control": cache, **CORS_HEADERS}
+    if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+        return web.Response(status=304, headers=headers)
+    return json_response(data, headers=headers)
+
+
+async def read_listing(request: web.Request) -> tuple[Record, str]:
+    """The live record named by the path, and its network's name; 404 when missing, malformed or deleted."""
+    publisher, rid = request.match_info["publisher"], request.match_info["id"]
+    if not re.match(PUBLISHER_PATTERN, publisher) or not re.match(RECORD_ID_PATTERN, rid):
+        raise web.HTTPNotFound(reason="No such listing")
+    node = request.app[NODE]
+
+    def read(conn: sqlite3.Connection) -> tuple[str, str] | None:
+        payload = listing_payload(conn, publisher, rid)
+        if payload is None:
+            return None
+        names = network_names(conn, [publisher], own_publisher=node.publisher, own_name=node.config.node.name)
+        return payload, names[publisher]
+
+    found = await node.store.read(read)
+    if found is None:
+        raise web.HTTPNotFound(reason="No such listing")
+    return _RECORD.decode(found[0]), found[1]
