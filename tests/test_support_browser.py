@@ -247,8 +247,8 @@ async def test_closing_the_browser_kills_every_process_and_removes_the_profile(s
         page: Page = await launched.new_page()
         await page.goto(site + "/accessible")
         pid = launched.pid
-        profile = launched._profile
-        assert (profile / "DevToolsActivePort").exists()
+        profile = launched.profile
+        assert profile.is_dir() and str(profile) in Path(f"/proc/{pid}/cmdline").read_text()
     assert not profile.exists()
     # The orphaned helpers are reaped by init, which may take a moment.
     deadline = time.monotonic() + 15

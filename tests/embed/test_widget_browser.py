@@ -19,33 +19,15 @@ import pytest
 from aiohttp import web
 
 from nodeutil import EXAMPLES, NodeHandle, example_listings, free_port, make_node
-from support.browser import Page
+from support.browser import BrowserError, Page
 from support.fixtures import browser  # noqa: F401
 
 from node.web.app import create_app, open_node
-from node.federation.sync import follow, sync_once
+from node.federation.peers import follow
+from node.federation.sync import sync_once
 
 HOST_PAGE = EXAMPLES / "embed" / "index.html"
 GONE = "Headingley Hearing Voices Group"
-
-
-async def _frames(page: Page, prefix: str) -> list[str]:
-    """The embeds' iframe targets: sandboxed iframes run out of process, so they are targets of their own."""
-    targets = await page._cdp.send("Target.getTargets", timeout=10)
-    return [
-        t["targetId"] for t in targets["targetInfos"]
-        if t["type"] == "iframe" and t["url"].startswith(prefix) and t.get("browserContextId") == page._context_id
-    ]
-
-
-async def _in_frame(page: Page, target_id: str, expression: str) -> Any:
-    attached = await page._cdp.send("Target.attachToTarget", {"targetId": target_id, "flatten": True}, timeout=10)
-    session = attached["sessionId"]
-    try:
-        result = await page._cdp.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session_id=session, timeout=10)
-        return result["result"].get("value")
-    finally:
-        await page._cdp.send("Target.detachFromTarget", {"sessionId": session}, timeout=10)
 
 
 async def _until(check: Any, what: str, timeout: float = 15.0) -> Any:
@@ -61,10 +43,14 @@ async def _until(check: Any, what: str, timeout: float = 15.0) -> Any:
 
 async def _frame_texts(page: Page, prefix: str) -> list[str]:
     async def loaded() -> list[str] | None:
-        ids = await _frames(page, prefix)
-        if len(ids) < 2:
+        frames = page.frames(prefix)  # sandboxed iframes run out of process; the driver follows them
+        if len(frames) < 2:
             return None
-        texts = [await _in_frame(page, i, "document.readyState === 'complete' ? document.body.innerText : ''") for i in ids]
+        try:
+            ready = "document.readyState === 'complete' ? document.body.innerText : ''"
+            texts = [await f.evaluate(ready) for f in frames]
+        except BrowserError:  # a frame still navigating has no document to ask yet
+            return None
         return texts if all(texts) else None
 
     return await _until(loaded, "both embeds to load")
@@ -110,10 +96,10 @@ async def test_host_page_shows_the_slice_both_ways_without_cookies_and_follows_d
         assert height.endswith("px") and int(height[:-2]) > 200
         assert await page.cookies() == []
         assert await page.evaluate("localStorage.length + sessionStorage.length") == 0
-        for frame in await _frames(page, f"{national.url}/embed"):
-            storage = await _in_frame(page, frame, "(() => { try { return String(localStorage.length + sessionStorage.length) } catch (e) { return 'blocked' } })()")
+        for frame in page.frames(f"{national.url}/embed"):
+            storage = await frame.evaluate("(() => { try { return String(localStorage.length + sessionStorage.length) } catch (e) { return 'blocked' } })()")
             assert storage in ("0", "blocked")
-            assert await _in_frame(page, frame, "(() => { try { return document.cookie } catch (e) { return '' } })()") == ""
+            assert await frame.evaluate("(() => { try { return document.cookie } catch (e) { return '' } })()") == ""
         origins = {u.split("/")[2] for u in page.requests if u.startswith("http")}
         assert origins <= {f"127.0.0.1:{host_port}", f"127.0.0.1:{national.port}"}, origins
         assert await page.axe() == []
