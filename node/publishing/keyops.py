@@ -17,15 +17,10 @@ from typing import Any
 
 import msgspec
 
-from protocol import envelope as dsse
-from protocol.keylog import KeyLog, make_rotation, verify_keylog
-from protocol.keys import keyid_for
-from protocol.publish import next_rev, rfc3339, tombstone_for
-from protocol.records import Kind, Record, Tombstone, decode_version
-
 from node.core.context import now_us
 from node.core.errors import KeyFileError, NodeError
 from node.publishing.keystore import RECOVERY_FILE, new_key, read_key, stage_signing_key
+from node.publishing.publisher import Identity, ListingIn, publish, seal
 from node.storage.ledger import (
     load_keylog,
     own_last_rev,
@@ -33,8 +28,13 @@ from node.storage.ledger import (
     set_own_last_rev,
     store_keylog,
 )
-from node.publishing.publisher import Identity, ListingIn, _sealed, publish
+from node.storage.own import own_versions, private_place
 from node.storage.store import get_meta
+from protocol import envelope as dsse
+from protocol.keylog import KeyLog, make_rotation, verify_keylog
+from protocol.keys import keyid_for
+from protocol.publish import next_rev, rfc3339, tombstone_for
+from protocol.records import Kind, Record, Tombstone, decode_version
 
 __all__ = ["KeyChange", "describe_keys", "rotate", "rotate_in_place", "republish_all", "fetch_identity", "recover_into"]
 
@@ -78,21 +78,18 @@ def describe_keys(log: KeyLog) -> list[str]:
 
 def republish_all(conn: sqlite3.Connection, ident: Identity, *, now_us: int, extra_last_rev: int = 0) -> int:
     """Re-sign every live record and tombstone of this publisher under ``ident``'s key."""
-    rows = conn.execute(
-        "SELECT id, kind, deleted, envelope FROM versions WHERE publisher = ? ORDER BY change", (ident.publisher,)
-    ).fetchall()
+    rows = own_versions(conn, ident.publisher)
     last = max(own_last_rev(conn), extra_last_rev)
     listings: list[ListingIn] = []
     tombstones: list[tuple[str, Kind]] = []
-    for rid, kind, deleted, env in rows:
-        if deleted:
-            tombstones.append((rid, kind))
+    for row in rows:
+        if row.deleted:
+            tombstones.append((row.id, row.kind))
             continue
-        version = decode_version(dsse.payload_bytes(_ENVELOPE.decode(env)))
+        version = decode_version(dsse.payload_bytes(_ENVELOPE.decode(row.envelope)))
         assert isinstance(version, Record)
         fields = _content_of(version)
-        place = conn.execute("SELECT venue, address, postcode FROM private_places WHERE id = ?", (rid,)).fetchone()
-        listings.append(ListingIn(id=rid, fields=fields, private_place=tuple(place) if place else None))
+        listings.append(ListingIn(id=row.id, fields=fields, private_place=private_place(conn, row.id)))
     return _reissue(conn, ident, listings, tombstones, last_rev=last, now_us=now_us)
 
 
@@ -115,7 +112,7 @@ def _reissue(
     last = own_last_rev(conn)
     for rid, kind in tombstones:
         last = next_rev(now_us, last)
-        opened, env = _sealed(ident, tombstone_for(ident.publisher, rid, kind, last))
+        opened, env = seal(ident, tombstone_for(ident.publisher, rid, kind, last))
         apply_version(conn, opened, env, via=None, now_us=now_us)
     set_own_last_rev(conn, last)
     return len(listings) + len(tombstones)

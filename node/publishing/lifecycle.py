@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-
-from protocol.keylog import make_genesis, verify_keylog
-from protocol.keys import keyid_for
-from protocol.publish import rfc3339
 
 from node.core.config import CONFIG_NAME, DEFAULT_LICENSE, render_config
 from node.core.context import now_us
@@ -17,6 +12,9 @@ from node.core.errors import NodeError
 from node.publishing.keystore import RECOVERY_FILE, SIGNING_FILE, new_key, words_for, write_key
 from node.storage.ledger import store_keylog
 from node.storage.store import connect, init_schema, set_meta, transaction
+from protocol.keylog import make_genesis, verify_keylog
+from protocol.keys import keyid_for
+from protocol.publish import rfc3339
 
 __all__ = ["Initialised", "init_node"]
 

@@ -15,14 +15,6 @@ from typing import Any, Literal
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from protocol import envelope as dsse
-from protocol.keylog import KeyLog
-from protocol.keys import keyid_for
-from protocol.merge import Decision
-from protocol.publish import next_rev, rfc3339, seal_version, tombstone_for
-from protocol.records import Record
-from protocol.verify import Opened
-
 from node.core.errors import NodeError, NotFound
 from node.publishing.keystore import SIGNING_FILE, read_key, settle_staged_key
 from node.storage.ledger import (
@@ -32,8 +24,28 @@ from node.storage.ledger import (
     own_last_rev,
     set_own_last_rev,
 )
+from node.storage.own import PlaceRow, forget_private_place, own_payloads, set_private_place, version_state
+from protocol import envelope as dsse
+from protocol.keylog import KeyLog
+from protocol.keys import keyid_for
+from protocol.merge import Decision
+from protocol.publish import next_rev, rfc3339, seal_version, tombstone_for
+from protocol.records import Record
+from protocol.verify import Opened
 
-__all__ = ["Identity", "load_identity", "publish", "delete", "Planned", "ImportPlan", "plan_import", "apply_plan", "own_contents", "ListingIn"]
+__all__ = [
+    "Identity",
+    "load_identity",
+    "seal",
+    "publish",
+    "delete",
+    "Planned",
+    "ImportPlan",
+    "plan_import",
+    "apply_plan",
+    "own_contents",
+    "ListingIn",
+]
 
 _ENCODE = msgspec.json.Encoder()
 _DECODE = msgspec.json.Decoder()
@@ -61,7 +73,8 @@ def load_identity(directory: Path, conn: sqlite3.Connection, publisher: str) -> 
     return Identity(publisher=publisher, signing=signing, keylog=log)
 
 
-def _sealed(ident: Identity, version: Any, *, checked: bool = False) -> tuple[Opened, bytes]:
+def seal(ident: Identity, version: Any, *, checked: bool = False) -> tuple[Opened, bytes]:
+    """Sign ``version`` under ``ident``'s key: the opened version the ledger merges, and its envelope."""
     env, body = seal_version(version, ident.signing, checked=checked)
     opened = Opened(version=version, body=body, digest=dsse.pae_digest(dsse.RECORD_TYPE, body), keyid=ident.keyid)
     return opened, dsse.encode_envelope(env)
@@ -73,7 +86,7 @@ class ListingIn:
 
     id: str
     fields: dict[str, Any]
-    private_place: tuple[str | None, str | None, str | None] | None = None
+    private_place: PlaceRow | None = None
 
 
 def _record(ident: Identity, listing: ListingIn, rev: int) -> Record:
@@ -92,37 +105,31 @@ def publish(conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn]
     batch = []
     for listing in listings:
         last = next_rev(now_us, last)
-        batch.append(_sealed(ident, _record(ident, listing, last), checked=checked))
+        batch.append(seal(ident, _record(ident, listing, last), checked=checked))
     decisions = apply_versions(conn, batch, via=None, now_us=now_us)
     for listing in listings:
         if listing.private_place is not None:
-            venue, address, postcode = listing.private_place
-            conn.execute(
-                """INSERT INTO private_places (id, venue, address, postcode) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET venue = excluded.venue, address = excluded.address, postcode = excluded.postcode""",
-                (listing.id, venue, address, postcode),
-            )
+            set_private_place(conn, listing.id, listing.private_place)
         else:
-            conn.execute("DELETE FROM private_places WHERE id = ?", (listing.id,))
+            forget_private_place(conn, listing.id)
     set_own_last_rev(conn, last)
     return decisions
 
 
 def delete(conn: sqlite3.Connection, ident: Identity, record_id: str, *, now_us: int) -> str:
     """Publish a tombstone for one of this node's listings; return its kind."""
-    row = conn.execute(
-        "SELECT kind, deleted FROM versions WHERE publisher = ? AND id = ?", (ident.publisher, record_id)
-    ).fetchone()
-    if row is None:
+    state = version_state(conn, ident.publisher, record_id)
+    if state is None:
         raise NotFound(f"this node has no listing with id {record_id!r}", hint="`signpost status` lists the ids")
-    if row[1]:
+    kind, deleted = state
+    if deleted:
         raise NotFound(f"listing {record_id!r} is already deleted")
     rev = next_rev(now_us, own_last_rev(conn))
-    opened, env = _sealed(ident, tombstone_for(ident.publisher, record_id, row[0], rev))
+    opened, env = seal(ident, tombstone_for(ident.publisher, record_id, kind, rev))
     apply_version(conn, opened, env, via=None, now_us=now_us)
-    conn.execute("DELETE FROM private_places WHERE id = ?", (record_id,))
+    forget_private_place(conn, record_id)
     set_own_last_rev(conn, rev)
-    return str(row[0])
+    return kind
 
 
 _VOLATILE = ("publisher", "id", "rev", "updated")
@@ -140,7 +147,7 @@ def _content(fields: dict[str, Any]) -> dict[str, Any]:
 def own_contents(conn: sqlite3.Connection, publisher: str) -> dict[str, dict[str, Any]]:
     """This node's live listings as normalised content, by id."""
     out = {}
-    for rid, payload in conn.execute("SELECT id, payload FROM listings WHERE publisher = ?", (publisher,)):
+    for rid, payload in own_payloads(conn, publisher):
         obj = _DECODE.decode(payload)
         out[rid] = _content(obj)
     return out

@@ -1,5 +1,8 @@
 """SQLite storage: one writer thread, reader threads, WAL (house style §6).
 
+The schema itself is in ``node.storage.schema``; ``connect`` brings an older database
+up to date through ``node.storage.migrations`` the first time a process opens it.
+
 All SQL runs off the event loop.  Writes go through a single thread so change
 numbers are assigned in commit order; a write function runs inside
 ``BEGIN IMMEDIATE`` so its records and any cursor it moves commit together
@@ -15,9 +18,12 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+from node.storage.migrations import SCHEMA_VERSION, refuse_newer, stored_version, upgrade
 
 __all__ = [
     "Store",
@@ -32,207 +38,8 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-SCHEMA_VERSION = 1
 P = ParamSpec("P")
 T = TypeVar("T")
-
-# The facet row of a listing and the triggers that keep listing_facets from it, recreated
-# at every start (after any column migration) so older databases get the current form.
-FACET_VIEW = """
-DROP TRIGGER IF EXISTS listings_facets_ai;
-DROP TRIGGER IF EXISTS listings_facets_au;
-DROP TRIGGER IF EXISTS listings_facets_ad;
-DROP VIEW IF EXISTS listing_facet_rows;
-CREATE VIEW listing_facet_rows AS
-    SELECT rowid, publisher, id, kind, name, delivery, status, free, lat, lon, days, evening, reviewed,
-        topic_slugs, loose, moved, schedule
-    FROM listings;
--- (DELETE then INSERT: an outer upsert's conflict policy would override OR REPLACE here.)
-CREATE TRIGGER listings_facets_ai AFTER INSERT ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = new.rowid;
-    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
-END;
-CREATE TRIGGER listings_facets_au AFTER UPDATE ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = old.rowid;
-    INSERT INTO listing_facets SELECT * FROM listing_facet_rows WHERE rowid = new.rowid;
-END;
-CREATE TRIGGER listings_facets_ad AFTER DELETE ON listings BEGIN
-    DELETE FROM listing_facets WHERE rowid = old.rowid;
-END;
-"""
-
-# Columns added after the first release, with how to fill them for rows already there.
-ADDED_COLUMNS = (
-    ("listings", "topic_slugs", "TEXT NOT NULL DEFAULT ''",
-     "' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' '"),
-    ("listings", "loose", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"monthly\"') > 0 OR instr(payload, '\"moved_to\"') > 0"),
-    ("listings", "moved", "INTEGER NOT NULL DEFAULT 0", "instr(payload, '\"moved_to\"') > 0"),
-    ("listings", "schedule", "TEXT", "json_extract(payload, '$.schedule')"),
-    ("listing_facets", "schedule", "TEXT", "(SELECT schedule FROM listings WHERE listings.rowid = listing_facets.rowid)"),
-)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
--- One row per (publisher, id): the winning version, its envelope exactly as served.
--- change is the feed's change number; a changed record gets a new, larger one.
-CREATE TABLE IF NOT EXISTS versions (
-    change INTEGER PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    rev INTEGER NOT NULL,
-    digest BLOB NOT NULL,
-    deleted INTEGER NOT NULL,
-    keyid TEXT NOT NULL,
-    envelope BLOB NOT NULL,
-    via TEXT,
-    received INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS versions_record ON versions (publisher, id);
-
--- Live, searchable listings (no tombstones): derived from versions.
-CREATE TABLE IF NOT EXISTS listings (
-    rowid INTEGER PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    summary TEXT,
-    description TEXT,
-    topics TEXT NOT NULL DEFAULT '',
-    audience TEXT,
-    area TEXT,
-    delivery TEXT NOT NULL,
-    private INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    free INTEGER,
-    lat REAL,
-    lon REAL,
-    days INTEGER NOT NULL DEFAULT 0,
-    evening INTEGER NOT NULL DEFAULT 0,
-    reviewed TEXT,
-    rev INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    topic_slugs TEXT NOT NULL DEFAULT '',
-    loose INTEGER NOT NULL DEFAULT 0,
-    moved INTEGER NOT NULL DEFAULT 0,
-    schedule TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS listings_record ON listings (publisher, id);
-CREATE INDEX IF NOT EXISTS listings_kind ON listings (kind);
-CREATE INDEX IF NOT EXISTS listings_lat ON listings (lat);
-
-CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(
-    name, summary, description, topics, area, audience,
-    content='listings', content_rowid='rowid',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS listings_ai AFTER INSERT ON listings BEGIN
-    INSERT INTO listings_fts (rowid, name, summary, description, topics, area, audience)
-    VALUES (new.rowid, new.name, new.summary, new.description, new.topics, new.area, new.audience);
-END;
-CREATE TRIGGER IF NOT EXISTS listings_ad AFTER DELETE ON listings BEGIN
-    INSERT INTO listings_fts (listings_fts, rowid, name, summary, description, topics, area, audience)
-    VALUES ('delete', old.rowid, old.name, old.summary, old.description, old.topics, old.area, old.audience);
-END;
-CREATE TRIGGER IF NOT EXISTS listings_au AFTER UPDATE ON listings BEGIN
-    INSERT INTO listings_fts (listings_fts, rowid, name, summary, description, topics, area, audience)
-    VALUES ('delete', old.rowid, old.name, old.summary, old.description, old.topics, old.area, old.audience);
-    INSERT INTO listings_fts (rowid, name, summary, description, topics, area, audience)
-    VALUES (new.rowid, new.name, new.summary, new.description, new.topics, new.area, new.audience);
-END;
-
--- A narrow copy of what search filters on, kept by triggers: filtering scans a
--- few megabytes here instead of the wide listings rows (payload, description).
-CREATE TABLE IF NOT EXISTS listing_facets (
-    rowid INTEGER PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    delivery TEXT NOT NULL,
-    status TEXT NOT NULL,
-    free INTEGER,
-    lat REAL,
-    lon REAL,
-    days INTEGER NOT NULL,
-    evening INTEGER NOT NULL,
-    reviewed TEXT,
-    topics TEXT NOT NULL,    -- ' slug slug ': exact topic filters
-    loose INTEGER NOT NULL,  -- may fall on any weekday: a monthly rule or a moved session
-    moved INTEGER NOT NULL,  -- has a moved session (may fall in any evening)
-    schedule TEXT            -- the schedule's JSON, for the exact "when" check
-);
-CREATE INDEX IF NOT EXISTS listing_facets_lat ON listing_facets (lat);
-
--- Key logs of every publisher we carry, as verified envelope lists.
-CREATE TABLE IF NOT EXISTS keylogs (
-    publisher TEXT PRIMARY KEY,
-    envelopes BLOB NOT NULL,
-    head TEXT NOT NULL,
-    updated INTEGER NOT NULL
-);
-
--- Where a private group really meets: never served, never in a payload.
-CREATE TABLE IF NOT EXISTS private_places (
-    id TEXT PRIMARY KEY,
-    venue TEXT,
-    address TEXT,
-    postcode TEXT
-);
-
-CREATE TABLE IF NOT EXISTS peers (
-    url TEXT PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    name TEXT,
-    added INTEGER NOT NULL,
-    cursor INTEGER,
-    next_url TEXT,
-    epoch TEXT,
-    etag TEXT,
-    last_attempt INTEGER,
-    last_success INTEGER,
-    last_error TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    retry_at INTEGER NOT NULL DEFAULT 0,
-    merged INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0
-);
-
--- Why records from a peer were refused (kept for status pages).
-CREATE TABLE IF NOT EXISTS peer_log (
-    rowid INTEGER PRIMARY KEY,
-    peer TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    item TEXT,
-    reason TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS peer_log_peer ON peer_log (peer, rowid);
-
--- Versions dated too far in the future: held and retried, never dropped.
-CREATE TABLE IF NOT EXISTS quarantine (
-    publisher TEXT NOT NULL,
-    id TEXT NOT NULL,
-    rev INTEGER NOT NULL,
-    envelope BLOB NOT NULL,
-    peer TEXT,
-    reason TEXT NOT NULL,
-    first_seen INTEGER NOT NULL,
-    PRIMARY KEY (publisher, id, rev)
-);
-
-CREATE TABLE IF NOT EXISTS equivocations (
-    rowid INTEGER PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    id TEXT NOT NULL,
-    rev INTEGER NOT NULL,
-    kept BLOB NOT NULL,
-    other BLOB NOT NULL,
-    at INTEGER NOT NULL
-);
-"""
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -244,14 +51,20 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA cache_size = -16000")
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
-        # Before anything commits (a commit records the high-water mark).
-        detect_restore(conn)
-    if str(path) not in _SCHEMA_READY:
-        # Once per process and database: whichever command opens an older
-        # database first brings its schema up to date.
-        init_schema(conn)
-        _SCHEMA_READY.add(str(path))
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            # A newer Signpost's database is refused before anything is written to it.
+            refuse_newer(stored_version(conn), SCHEMA_VERSION)
+            # Before anything commits (a commit records the high-water mark).
+            detect_restore(conn)
+        if str(path) not in _SCHEMA_READY:
+            # Once per process and database: whichever command opens an older
+            # database first brings its schema up to date.
+            init_schema(conn)
+            _SCHEMA_READY.add(str(path))
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -357,41 +170,11 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str | int) -> None:
 
 
 def init_schema(conn: sqlite3.Connection) -> None:
-    """Create tables if missing, add columns later versions need; give a new database its epoch.
-
-    Two processes opening an older database at once may both try to add a
-    column: the loser sees "duplicate column" and simply runs again.
-    """
-    for attempt in (1, 2):
-        try:
-            _init_schema(conn)
-            return
-        except sqlite3.OperationalError as e:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if attempt == 2 or "duplicate column" not in str(e):
-                raise
-
-
-def _init_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")
-    have = {(t, r[1]) for t in {a[0] for a in ADDED_COLUMNS} for r in conn.execute(f"PRAGMA table_info({t})")}
-    migrate = "".join(
-        f"ALTER TABLE {table} ADD COLUMN {column} {decl}; UPDATE {table} SET {column} = {fill};"
-        for table, column, decl, fill in ADDED_COLUMNS
-        if (table, column) not in have
-    )
-    conn.executescript(
-        "BEGIN IMMEDIATE;" + migrate + FACET_VIEW
-        # Databases made before listing_facets existed get it filled once.
-        + "INSERT OR IGNORE INTO listing_facets SELECT * FROM listing_facet_rows"
-        " WHERE rowid NOT IN (SELECT rowid FROM listing_facets);"
-        + "COMMIT;"
-    )
+    """Bring the schema up to date (``node.storage.migrations``); give a new database its epoch."""
+    upgrade(conn)
     with transaction(conn):
         if get_meta(conn, "epoch") is None:
             set_meta(conn, "epoch", secrets.token_hex(8))
-            set_meta(conn, "schema_version", SCHEMA_VERSION)
             set_meta(conn, "last_change", 0)
             set_meta(conn, "last_rev", 0)
 

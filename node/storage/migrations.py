@@ -1,0 +1,148 @@
+"""Numbered schema migrations: how any database the node may meet reaches ``SCHEMA_VERSION``.
+
+The version lives in the ``meta`` table (``schema_version``), not in ``PRAGMA user_version``:
+every database made before migrations were numbered already says ``schema_version = 1``
+there (it was written at creation), while its ``user_version`` is 0, the same as an empty
+file's.  Keeping it in ``meta`` also keeps it beside the other facts about the database
+(epoch, ``last_change``) that a backup or restore must carry together.
+
+Each migration runs in its own ``BEGIN IMMEDIATE`` transaction together with the new
+version number, so a crash or an error leaves the database at the previous version, and
+two processes opening an older database at once take turns: the second finds the work
+done and skips it.  A database from a newer Signpost is refused before anything is
+written to it.
+
+Version 1 databases were written by code that brought their tables up to date on every
+start, so the number says "some first-release shape", not which columns are there:
+migration 1 is written to be run again on them (it only adds what is missing), and the
+runner does so.
+
+sqlite-utils is used here, for introspection (which columns a table has) and for adding
+columns: what it does well, on a path that runs once per database and version.  The
+writer's hot paths (``node.storage.ledger``, ``node.storage.index``) stay on plain
+``sqlite3`` with prepared statements: a wrapper object per call would cost time there and
+buy nothing.  See docs/architecture.md (storage).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import sqlite_utils
+
+from node.core.errors import NodeError
+from node.storage.schema import ADDED_COLUMNS, CONSOLE_SCHEMA, CORE_SCHEMA, FACET_VIEW, FILL_FACETS, statements
+
+__all__ = ["Migration", "MIGRATIONS", "SCHEMA_VERSION", "stored_version", "upgrade", "introspect"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def introspect(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """A sqlite-utils view of ``conn`` that leaves the connection's settings as they were.
+
+    (By default sqlite-utils turns on recursive triggers, which would change what the
+    facet triggers do on this connection, and runs its plugins' connection hooks.)
+    """
+    return sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    for statement in statements(script):
+        conn.execute(statement)
+
+
+def first_release(conn: sqlite3.Connection) -> None:
+    """The ledger, search index and federation tables as they stood at schema version 1.
+
+    Idempotent: creates what is missing, adds the columns later first-release code added
+    (filling them from each listing's payload), recreates the facet view and triggers in
+    their current form and fills ``listing_facets`` for databases made before it existed.
+    """
+    _run(conn, CORE_SCHEMA)
+    db = introspect(conn)
+    for added in ADDED_COLUMNS:
+        table = db.table(added.table)
+        if added.column not in table.columns_dict:
+            table.add_column(added.column, added.type, not_null_default=added.not_null_default)
+            conn.execute(f"UPDATE {added.table} SET {added.column} = {added.fill}")
+    _run(conn, FACET_VIEW)
+    conn.execute(FILL_FACETS)
+
+
+def console_tables(conn: sqlite3.Connection) -> None:
+    """The console's sessions, reports and sheet runs, which the web app used to create at its start.
+
+    Created with the rest of the schema, so every command (not only ``serve``) finds them;
+    a database whose console already ran keeps its tables and rows.
+    """
+    _run(conn, CONSOLE_SCHEMA)
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(1, "first release: ledger, search index, federation", first_release),
+    Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1].version
+
+
+def stored_version(conn: sqlite3.Connection) -> int:
+    """The schema version a database says it is at; 0 for an empty one."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is None:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _done(version: int) -> int:
+    """The last migration a database at ``version`` is known to have complete (see the module note)."""
+    return 0 if version <= 1 else version
+
+
+def refuse_newer(version: int, latest: int) -> None:
+    if version > latest:
+        raise NodeError(
+            f"this database was written by a newer Signpost (schema version {version}; "
+            f"this Signpost knows versions up to {latest}), so it was left untouched",
+            hint="upgrade Signpost to the version that wrote it, or open a backup made by this version",
+        )
+
+
+def upgrade(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations ``conn``'s database lacks, each in its own transaction; return the version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``) with no transaction open.
+    """
+    latest = migrations[-1].version
+    version = stored_version(conn)
+    refuse_newer(version, latest)
+    if version == latest and latest > 1:
+        return version
+    for migration in migrations:
+        if migration.version <= _done(version):
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = stored_version(conn)  # another process may have got here first
+            refuse_newer(version, latest)
+            if migration.version > _done(version):
+                migration.apply(conn)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(migration.version),),
+                )
+                version = migration.version
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return version
