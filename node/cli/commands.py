@@ -148,7 +148,7 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
 
     from node.web.app import create_app
     from node.core.errors import NodeError
-    from node.federation.sync import is_loopback
+    from node.federation.fetch import is_loopback
 
     config = _config(directory)
     host = host or config.node.host
@@ -263,8 +263,9 @@ def delete(directory: Path, record_id: str) -> None:
 @friendly
 def follow(directory: Path, url: str, publisher: str | None, yes: bool) -> None:
     """Follow a peer node: pull its feed and merge its listings."""
-    from node.federation.sync import check_peer_url, fetch_node_document, fingerprint
-    from node.federation.sync import follow as follow_peer
+    from node.federation.fetch import check_peer_url, fetch_node_document
+    from node.federation.peers import fingerprint
+    from node.federation.peers import follow as follow_peer
 
     async def go() -> tuple[str, str]:
         async with _Session(directory) as node:
@@ -289,7 +290,7 @@ def follow(directory: Path, url: str, publisher: str | None, yes: bool) -> None:
 @friendly
 def unfollow(directory: Path, url: str) -> None:
     """Stop pulling a peer (listings already merged stay until changed or deleted)."""
-    from node.federation.sync import unfollow as unfollow_peer
+    from node.federation.peers import unfollow as unfollow_peer
 
     async def go() -> None:
         async with _Session(directory) as node:
@@ -486,10 +487,11 @@ async def _recover_from(directory: Path, source: str, publisher: str | None, nam
 
     from node.core.config import render_config
     from node.core.errors import NodeError
-    from node.publishing.keyops import fetch_identity, recover_into
+    from node.federation.recover import fetch_identity
+    from node.publishing.keyops import recover_into
     from node.publishing.keystore import settle_staged_key
     from node.storage.store import connect, init_schema, transaction
-    from node.federation.sync import check_peer_url
+    from node.federation.fetch import check_peer_url
 
     if not (publisher and name and url):
         raise NodeError("recovering from another node needs --publisher, --name and --url")

@@ -101,7 +101,8 @@ async def _federate(national: Path, peers: list[Path]) -> None:
     import aiohttp
 
     from node.web.app import open_node
-    from node.federation.sync import follow, sync_once
+    from node.federation.peers import follow
+    from node.federation.sync import sync_once
 
     node = open_node(load_config(national))
     node.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))

@@ -1,35 +1,39 @@
 """``signpost check-feed URL``: an independent conformance check of any node's feed.
 
-It trusts nothing the node says about itself: it walks the feed, fetches the
-key log of every publisher it meets, verifies every envelope end to end,
-and checks the RPDE rules (ordering, ``next``, last page, caching, 304,
-epoch, 400 on bad parameters).  Each failure is one line.
+It trusts nothing the node says about itself: it walks the feed with the
+same walker a sync uses (so a page a follower would refuse fails here with
+the same reason), fetches the key log of every publisher it meets, verifies
+every envelope end to end with the sync's item check, and checks the RPDE
+rules a follower does not need to enforce (one appearance per walk, licence,
+caching, 304 on the last page, 400 on bad parameters).  Each failure is one
+line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
-import msgspec
 
-from protocol import envelope as dsse
 from protocol.errors import SignpostError
-from protocol.feed import PAGE_SIZE, after_change_number, check_walk_step, decode_node_document, decode_page
-from protocol.keylog import KeyLog, verify_keylog
-from protocol.records import Tombstone
-from protocol.verify import open_record
+from protocol.feed import after_change_number
+from protocol.keylog import KeyLog
 
 from node import SOFTWARE
+from node.core.config import SyncSettings
 from node.core.context import now_us
+from node.federation.fetch import fetch_keylog, get, read_node_document
+from node.federation.verifier import ItemIn, check_item
+from node.federation.walk import FeedWalk, WalkedPage
 
-__all__ = ["CheckResult", "check_feed"]
+__all__ = ["CheckResult", "check_feed", "TIMEOUT_S", "LAST_PAGE_MAX_AGE_S"]
 
-_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
+TIMEOUT_S = 60.0
+LAST_PAGE_MAX_AGE_S = 8
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
@@ -41,112 +45,134 @@ class CheckResult:
 
 
 async def check_feed(url: str, *, max_pages: int = 10000, progress: Callable[[int], object] | None = None) -> CheckResult:
+    """Walk the feed at ``url`` (a node's base URL, or a feed URL) and list every way it breaks the spec."""
     result = CheckResult()
-    fail = result.failures.append
-    timeout = aiohttp.ClientTimeout(total=60)
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": SOFTWARE + " check-feed"}) as session:
+        await _FeedCheck(session, url, result, progress).run(max_pages)
+    return result
+
+
+class _FeedCheck:
+    """One run of check-feed: its session, what it has seen so far, and where failures go."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, url: str, result: CheckResult, progress: Callable[[int], object] | None
+    ) -> None:
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        feed_url = url
-        keylogs: dict[str, KeyLog] = {}
-        if "/feed" not in parts.path:
-            async with session.get(f"{url.rstrip('/')}/.well-known/signpost") as resp:
-                body = await resp.read()
-            try:
-                doc = decode_node_document(body)
-                keylogs[doc.publisher] = verify_keylog(doc.keylog, publisher=doc.publisher)
-                feed_url = doc.feed
-            except SignpostError as e:
-                fail(f"node document: {e}")
-                return result
+        self.session = session
+        self.url = url
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.result = result
+        self.fail = result.failures.append
+        self.progress = progress
+        self.keylogs: dict[str, KeyLog] = {}
+        self.seen: set[str] = set()
+        self.now = now_us()
 
-        async def keylog_for(publisher: str) -> KeyLog:
-            if publisher not in keylogs:
-                async with session.get(f"{origin}/keys/{publisher}") as resp:
-                    if resp.status != 200:
-                        raise SignpostError(f"GET /keys/{publisher} answered HTTP {resp.status}")
-                    doc = _KEYS.decode(await resp.read())
-                keylogs[publisher] = verify_keylog(_ENVELOPES.decode(doc["keylog"]), publisher=publisher)
-            return keylogs[publisher]
-
-        async with session.get(f"{origin}/feed", params={"afterChangeNumber": "not-a-number"}) as resp:
-            if resp.status != 400 or "json" not in resp.headers.get("Content-Type", ""):
-                fail(f"a malformed afterChangeNumber got HTTP {resp.status} {resp.headers.get('Content-Type')}, not a 400 JSON error")
-
-        seen: set[str] = set()
+    async def run(self, max_pages: int) -> None:
+        feed_url = await self.find_feed()
+        if feed_url is None:
+            return
+        await self.probe_bad_parameter()
         epoch: str | None = None
-        next_url = feed_url
-        now = now_us()
-        while result.pages < max_pages:
-            requested = after_change_number(next_url)
-            async with session.get(next_url) as resp:
-                body = await resp.read()
-                headers = resp.headers
-                status = resp.status
-            result.pages += 1
-            if progress:
-                progress(result.pages)
-            where = f"page {result.pages} ({next_url})"
-            if status != 200:
-                fail(f"{where}: HTTP {status}")
-                return result
-            if "json" not in headers.get("Content-Type", ""):
-                fail(f"{where}: Content-Type is {headers.get('Content-Type')!r}, not JSON")
-            if not headers.get("ETag"):
-                fail(f"{where}: no ETag")
-            try:
-                page = decode_page(body)
-                check_walk_step(requested, page)
-            except SignpostError as e:
-                fail(f"{where}: {e}")
-                return result
-            if len(page.items) > PAGE_SIZE:
-                fail(f"{where}: {len(page.items)} items; at most {PAGE_SIZE} are allowed")
-            if not page.license:
-                fail(f"{where}: no license")
-            if epoch is not None and page.epoch != epoch:
-                fail(f"{where}: epoch changed from {epoch} to {page.epoch} during the walk")
-            epoch = page.epoch
-            if urlsplit(page.next).scheme == "":
-                fail(f"{where}: next is not an absolute URL: {page.next}")
-            max_age = _MAX_AGE.search(headers.get("Cache-Control", ""))
-            if max_age is None:
-                fail(f"{where}: no Cache-Control max-age")
-            elif not page.items and int(max_age.group(1)) > 8:
-                fail(f"{where}: last page has max-age={max_age.group(1)}; it must be 8 or less")
-            for item in page.items:
-                label = f"{where} item {item.id}"
-                if item.id in seen:
-                    fail(f"{label}: appears twice in one walk")
-                seen.add(item.id)
-                env = item.data if item.state == "updated" else item.tombstone
-                if env is None:
-                    fail(f"{label}: {item.state} item without its signed envelope")
-                    continue
-                publisher, _, rid = item.id.partition("/")
-                try:
-                    opened = open_record(env, await keylog_for(publisher), now_us=now)
-                except SignpostError as e:
-                    fail(f"{label}: {e.reason}: {e}")
-                    continue
-                v = opened.version
-                if (v.publisher, v.id, v.kind) != (publisher, rid, item.kind):
-                    fail(f"{label}: item id/kind do not match the signed record {v.publisher}/{v.id} ({v.kind})")
-                if isinstance(v, Tombstone) != (item.state == "deleted"):
-                    fail(f"{label}: state {item.state} does not match the signed version")
-                result.records += 1
-            if not page.items and page.next != next_url and requested is None:
-                next_url = page.next  # an empty first page points at its numbered self
+        while True:
+            walk = FeedWalk(
+                self.session, feed_url, origin=self.origin, max_bytes=SyncSettings().max_page_bytes,
+                timeout=TIMEOUT_S, epoch=epoch,
+            )
+            last = await self.walk(walk, max_pages)
+            if last is None:
+                return
+            epoch = walk.epoch
+            nxt = last.page.next
+            if last.requested is None and nxt != last.url and after_change_number(nxt) is not None:
+                feed_url = nxt  # an empty first page points at its numbered self: check that page too
                 continue
-            if not page.items:
-                if page.next != next_url:
-                    fail(f"{where}: last page's next {page.next} is not the page's own URL")
-                etag = headers.get("ETag")
-                if etag:
-                    async with session.get(next_url, headers={"If-None-Match": etag}) as resp:
-                        if resp.status != 304:
-                            fail(f"{where}: a conditional GET of the last page answered {resp.status}, not 304")
-                return result
-            next_url = page.next
-        fail(f"stopped after {max_pages} pages without reaching the last page")
-        return result
+            await self.check_last_page(last)
+            return
+
+    async def find_feed(self) -> str | None:
+        """The feed's URL: ``url`` itself, or the one its node document names (whose key log it trusts)."""
+        if "/feed" in urlsplit(self.url).path:
+            return self.url
+        try:
+            doc, log = await read_node_document(self.session, self.url.rstrip("/"), timeout=TIMEOUT_S)
+        except SignpostError as e:
+            self.fail(f"node document: {e}")
+            return None
+        self.keylogs[doc.publisher] = log
+        return doc.feed
+
+    async def probe_bad_parameter(self) -> None:
+        async with self.session.get(f"{self.origin}/feed", params={"afterChangeNumber": "not-a-number"}) as resp:
+            if resp.status != 400 or "json" not in resp.headers.get("Content-Type", ""):
+                self.fail(
+                    f"a malformed afterChangeNumber got HTTP {resp.status} {resp.headers.get('Content-Type')},"
+                    " not a 400 JSON error"
+                )
+
+    async def walk(self, walk: FeedWalk, max_pages: int) -> WalkedPage | None:
+        """Check each page of ``walk``; the last page, or None when the walk failed or was cut short."""
+        try:
+            async with contextlib.aclosing(aiter(walk)) as pages:
+                async for step in pages:
+                    self.result.pages += 1
+                    if self.progress:
+                        self.progress(self.result.pages)
+                    await self.check_page(step, f"page {self.result.pages} ({step.url})")
+                    if step.last:
+                        return step
+                    if self.result.pages >= max_pages:
+                        self.fail(f"stopped after {max_pages} pages without reaching the last page")
+                        return None
+        except SignpostError as e:
+            self.result.pages += 1
+            self.fail(f"page {self.result.pages} ({walk.url}): {e}")
+        return None
+
+    async def check_page(self, step: WalkedPage, where: str) -> None:
+        page = step.page
+        if not step.etag:
+            self.fail(f"{where}: no ETag")
+        if not page.license:
+            self.fail(f"{where}: no license")
+        max_age = _MAX_AGE.search(step.headers.get("Cache-Control", ""))
+        if max_age is None:
+            self.fail(f"{where}: no Cache-Control max-age")
+        elif step.last and int(max_age.group(1)) > LAST_PAGE_MAX_AGE_S:
+            self.fail(f"{where}: last page has max-age={max_age.group(1)}; it must be {LAST_PAGE_MAX_AGE_S} or less")
+        for index, item in enumerate(page.items):
+            label = f"{where} item {item.id}"
+            if item.id in self.seen:
+                self.fail(f"{label}: appears twice in one walk")
+            self.seen.add(item.id)
+            try:
+                keylog = await self.keylog_for(item.id.partition("/")[0])
+                check_item(ItemIn(index, item.id, item.kind, item.state, item.envelope), keylog, now_us=self.now)
+            except SignpostError as e:
+                self.fail(f"{label}: {e.reason}: {e}")
+                continue
+            self.result.records += 1
+
+    async def keylog_for(self, publisher: str) -> KeyLog:
+        if publisher not in self.keylogs:
+            self.keylogs[publisher] = await fetch_keylog(self.session, self.origin, publisher, timeout=TIMEOUT_S)
+        return self.keylogs[publisher]
+
+    async def check_last_page(self, last: WalkedPage) -> None:
+        """The last page names itself as ``next`` and answers a conditional GET with 304."""
+        where = f"page {self.result.pages} ({last.url})"
+        if last.page.next != last.url:
+            self.fail(f"{where}: last page's next {last.page.next} is not the page's own URL")
+        if not last.etag:
+            return
+        try:
+            again = await get(
+                self.session, last.url, max_bytes=SyncSettings().max_page_bytes, timeout=TIMEOUT_S, etag=last.etag
+            )
+        except SignpostError as e:
+            self.fail(f"{where}: a conditional GET of the last page failed: {e}")
+            return
+        if again.status != 304:
+            self.fail(f"{where}: a conditional GET of the last page answered {again.status}, not 304")

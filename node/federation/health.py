@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+from node.storage.peers import holdings, peer_rows, recent_rejections, records_via, stale_listings
 from node.storage.store import get_meta
 
 __all__ = ["read_status", "render_status", "STALE_DAYS", "HIDDEN_DAYS"]
@@ -21,42 +22,33 @@ def _when(us: int | None) -> str | None:
 
 
 def read_status(conn: sqlite3.Connection, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The status report as plain data (``signpost status --json`` prints it as it is)."""
     today = today or dt.date.today()
     publisher = get_meta(conn, "publisher")
-    peers = []
-    for url, pub, name, last_success, last_error, failures, merged, rejected, retry_at in conn.execute(
-        "SELECT url, publisher, name, last_success, last_error, failures, merged, rejected, retry_at FROM peers ORDER BY url"
-    ):
-        held = conn.execute("SELECT count(*) FROM versions WHERE via = ? AND deleted = 0", (url,)).fetchone()[0]
-        recent = [
-            {"item": item, "reason": reason, "detail": detail, "at": _when(at)}
-            for item, reason, detail, at in conn.execute(
-                "SELECT item, reason, detail, at FROM peer_log WHERE peer = ? ORDER BY rowid DESC LIMIT 5", (url,)
-            )
-        ]
-        peers.append(
-            {
-                "url": url, "publisher": pub, "name": name, "last_success": _when(last_success),
-                "last_error": last_error, "failures": failures, "records_held": held, "merged": merged,
-                "rejected": rejected, "next_retry": _when(retry_at), "recent_rejections": recent,
-            }
-        )
-    own = conn.execute("SELECT count(*) FROM listings WHERE publisher = ?", (publisher,)).fetchone()[0]
-    total = conn.execute("SELECT count(*) FROM listings").fetchone()[0]
-    tombstones = conn.execute("SELECT count(*) FROM versions WHERE deleted = 1").fetchone()[0]
-    publishers = conn.execute("SELECT count(DISTINCT publisher) FROM versions").fetchone()[0]
+    peers = [
+        {
+            "url": p.url, "publisher": p.publisher, "name": p.name, "last_success": _when(p.last_success),
+            "last_error": p.last_error, "failures": p.failures, "records_held": records_via(conn, p.url),
+            "merged": p.merged, "rejected": p.rejected, "next_retry": _when(p.retry_at),
+            "recent_rejections": [
+                {"item": r.item, "reason": r.reason, "detail": r.detail, "at": _when(at)}
+                for r, at in recent_rejections(conn, p.url)
+            ],
+        }
+        for p in peer_rows(conn)
+    ]
+    held = holdings(conn, publisher)
     stale_cut = (today - dt.timedelta(days=STALE_DAYS)).isoformat()
     stale = [
         {"id": rid, "name": name, "reviewed": reviewed}
-        for rid, name, reviewed in conn.execute(
-            "SELECT id, name, reviewed FROM listings WHERE publisher = ? AND (reviewed IS NULL OR reviewed < ?) ORDER BY reviewed NULLS FIRST, name",
-            (publisher, stale_cut),
-        )
+        for rid, name, reviewed in stale_listings(conn, publisher, reviewed_before=stale_cut)
     ]
-    quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     return {
         "publisher": publisher,
-        "counts": {"own_listings": own, "listings": total, "tombstones": tombstones, "publishers": publishers, "quarantined": quarantined},
+        "counts": {
+            "own_listings": held.own_listings, "listings": held.listings, "tombstones": held.tombstones,
+            "publishers": held.publishers, "quarantined": held.quarantined,
+        },
         "peers": peers,
         "stale": stale,
     }

@@ -36,7 +36,7 @@ from protocol.keys import keyid_for
 from protocol.publish import next_rev, rfc3339, tombstone_for
 from protocol.records import Kind, Record, Tombstone, decode_version
 
-__all__ = ["KeyChange", "describe_keys", "rotate", "rotate_in_place", "republish_all", "fetch_identity", "recover_into"]
+__all__ = ["KeyChange", "describe_keys", "rotate", "rotate_in_place", "republish_all", "recover_into"]
 
 _ENVELOPE = msgspec.json.Decoder(dsse.Envelope)
 _DECODE = msgspec.json.Decoder()
@@ -167,39 +167,6 @@ def rotate(conn: sqlite3.Connection, directory: Path, *, revoke: bool, words: st
         republished = republish_all(conn, ident, now_us=now)
         purge_revoked(conn, publisher, new_log.revoked)
     return KeyChange(publisher=publisher, new_keyid=new_id, revoked=revoked, republished=republished)
-
-
-async def fetch_identity(session: Any, source: str, publisher: str) -> tuple[KeyLog, list[tuple[bytes, Any]]]:
-    """A publisher's key log and its versions, from any node that carries it.
-
-    Every version is verified under the key log as published, before the new
-    entry revokes anything: they were valid, and their content is what gets
-    re-signed.
-    """
-    from node.federation.sync import _get
-    from protocol.verify import open_record
-
-    _, body, _ = await _get(session, f"{source}/keys/{publisher}", max_bytes=1 << 20, timeout=30)
-    doc = msgspec.json.decode(body)
-    log = verify_keylog(msgspec.convert(doc["keylog"], list[dsse.Envelope]), publisher=publisher)
-    versions: list[tuple[bytes, Any]] = []
-    url = f"{source}/feed"
-    now = now_us()
-    while True:
-        _, body, _ = await _get(session, url, max_bytes=64 << 20, timeout=60)
-        page = msgspec.json.decode(body)
-        for item in page["items"]:
-            if not item["id"].startswith(publisher + "/"):
-                continue
-            env_obj = item.get("data") or item.get("tombstone")
-            if env_obj is None:
-                continue
-            env = msgspec.convert(env_obj, dsse.Envelope)
-            opened = open_record(env, log, now_us=now)
-            versions.append((opened.body, opened.version))
-        if not page["items"]:
-            return log, versions
-        url = page["next"]
 
 
 def recover_into(

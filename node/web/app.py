@@ -64,7 +64,7 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.cleanup_ctx.append(lifetime)
     app.cleanup_ctx.append(client_session)
     if sync:
-        from node.federation.sync import scheduler_ctx
+        from node.federation.scheduler import scheduler_ctx
 
         app.cleanup_ctx.append(scheduler_ctx)
     app.add_routes(discovery.routes)

@@ -13,7 +13,7 @@ with the node's ETag rule and a 304 for a matching ``If-None-Match``.  The
 signed peers are cached under /tmp/signpost-bench.
 
 The pulling node runs in this process: it follows every peer with
-``node.federation.sync.follow`` (timed apart), pulls them all with ``sync_once`` (the
+``node.federation.peers.follow`` (timed apart), pulls them all with ``sync_once`` (the
 full sync), then calls ``sync_once`` again, when every peer answers 304
 (the idle re-poll), timing its wall clock and this process's CPU time.
 
@@ -181,7 +181,8 @@ async def pull_all(directory: Path, base: str, count: int, records: int, profile
 
     from node.web.app import open_node
     from node.core.config import load_config
-    from node.federation.sync import follow, sync_once
+    from node.federation.peers import follow
+    from node.federation.sync import sync_once
 
     config = load_config(directory)
     node = open_node(config)

@@ -7,7 +7,7 @@ Run from the repository root::
 
 The peer is built once and cached under /tmp/signpost-bench (see peers.py),
 then served by a real ``signpost serve`` process.  The pulling node runs in
-its own process (this file with ``--child``), calling ``node.federation.sync.follow`` and
+its own process (this file with ``--child``), calling ``node.federation.peers.follow`` and
 ``node.federation.sync.sync_once`` exactly as ``signpost sync`` does, so its peak RSS is
 the pull's alone.  In the same run, the bare Ed25519 verification rate is
 measured on one core over the very envelopes the peer serves
@@ -45,7 +45,8 @@ async def _pull(directory: Path, url: str) -> dict[str, object]:
 
     from node.web.app import open_node
     from node.core.config import load_config
-    from node.federation.sync import follow, sync_once
+    from node.federation.peers import follow
+    from node.federation.sync import sync_once
 
     config = load_config(directory)
     node = open_node(config)

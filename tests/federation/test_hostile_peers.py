@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from node.core.context import Node
-from node.federation.sync import Syncer, follow, sync_once
+from node.federation.peers import follow
+from node.federation.sync import Syncer, sync_once
 from nodeutil import NodeHandle, group, make_node
 
 from hostile import HostilePeer
@@ -95,10 +96,10 @@ async def test_a_trickling_peer_does_not_delay_a_good_one(tmp_path: Path, hostil
     await serve(good)
     await follow(node, good.url)
     await follow(node, f"{hostile.base}/trickle")
-    node.syncer = Syncer(node)
+    syncer = node.syncer = Syncer(node)
     started = time.monotonic()
-    trickle = asyncio.ensure_future(node.syncer.pull(f"{hostile.base}/trickle"))
-    report = await node.syncer.pull(good.url)
+    trickle = asyncio.ensure_future(syncer.pull(f"{hostile.base}/trickle"))
+    report = await syncer.pull(good.url)
     good_took = time.monotonic() - started
     assert report.error is None and report.merged == 50
     assert good_took < 2.0

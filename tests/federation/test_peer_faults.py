@@ -9,7 +9,8 @@ import pytest
 
 from hostile import node_document_app
 from node.core.context import Node
-from node.federation.sync import follow, sync_once
+from node.federation.peers import follow
+from node.federation.sync import sync_once
 from nodeutil import NodeHandle, group, make_node
 
 

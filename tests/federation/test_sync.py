@@ -9,7 +9,9 @@ import pytest
 
 from node.core.context import Node
 from node.core.errors import NodeError
-from node.federation.sync import check_peer_url, follow, sync_once, unfollow
+from node.federation.fetch import check_peer_url
+from node.federation.peers import follow, unfollow
+from node.federation.sync import sync_once
 from nodeutil import NodeHandle, group, make_node
 
 

@@ -1,0 +1,165 @@
+"""Fetching from another node: one GET with a size cap, a time cap and no redirects.
+
+Every byte that comes from a peer comes through :func:`get`, which sorts
+failures into the two kinds the house style names: :class:`PeerUnavailable`
+(timeouts, 429, 5xx: back off and try again, honouring ``Retry-After``) and
+:class:`PeerRejected` (4xx, redirects, not JSON, oversized: record the reason
+and move on).  The node document and key logs (spec §4, §5.4) are fetched
+and verified here too, so ``follow``, ``sync``, ``check-feed`` and
+``keys recover --from`` read them the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+import msgspec
+
+from protocol import envelope as dsse
+from protocol.errors import SignpostError
+from protocol.feed import NodeDocument, decode_node_document
+from protocol.keylog import KeyLog, verify_keylog
+
+from node.core.context import Node
+from node.core.errors import NodeError, PeerRejected, PeerUnavailable
+
+__all__ = [
+    "DOCUMENT_MAX_BYTES",
+    "Fetched",
+    "get",
+    "is_loopback",
+    "check_peer_url",
+    "same_origin",
+    "read_node_document",
+    "fetch_node_document",
+    "fetch_keylog",
+]
+
+DOCUMENT_MAX_BYTES = 1024 * 1024  # a node document or a key log
+
+_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A peer's answer: 200 with its body, or 304 (``body`` empty) to a conditional GET."""
+
+    status: int
+    body: bytes
+    etag: str | None
+    headers: Mapping[str, str]
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: where plain HTTP (and binding) is allowed without asking."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_peer_url(url: str, *, allow_insecure_http: bool) -> str:
+    """Peers are reached over HTTPS; plain HTTP only on loopback or when loudly allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NodeError(
+            f"{url!r} is not an http(s) URL", hint="give the peer's base URL, e.g. https://signpost.example.org"
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
+        raise NodeError(
+            f"{url} uses plain HTTP",
+            hint="peers must use HTTPS; set [sync] allow_insecure_http = true only on a private test network",
+        )
+    return url.rstrip("/")
+
+
+def same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+async def get(
+    session: aiohttp.ClientSession, url: str, *, max_bytes: int, timeout: float, etag: str | None = None
+) -> Fetched:
+    """GET with a size cap, a time cap, no redirects; sort failures into the two kinds."""
+    headers = {"Accept": "application/json"}
+    if etag:
+        headers["If-None-Match"] = etag
+    try:
+        async with asyncio.timeout(timeout):
+            async with session.get(url, headers=headers, allow_redirects=False) as resp:
+                if resp.status == 304:
+                    return Fetched(304, b"", resp.headers.get("ETag"), resp.headers)
+                _refuse_status(url, resp)
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise PeerRejected(f"{url} sent {resp.content_length} bytes; the limit is {max_bytes}")
+                chunks = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PeerRejected(f"{url} sent more than {max_bytes} bytes; the limit is {max_bytes}")
+                    chunks.append(chunk)
+                return Fetched(200, b"".join(chunks), resp.headers.get("ETag"), resp.headers)
+    except TimeoutError:
+        raise PeerUnavailable(f"{url} did not answer in full within {timeout:.0f} s") from None
+    except aiohttp.ClientError as e:
+        raise PeerUnavailable(f"{url} could not be reached: {e.__class__.__name__}: {e}") from e
+
+
+def _refuse_status(url: str, resp: aiohttp.ClientResponse) -> None:
+    """Anything but a 200 JSON answer is a failure of one of the two kinds."""
+    if resp.status == 429 or resp.status >= 500:
+        retry = resp.headers.get("Retry-After", "")
+        raise PeerUnavailable(
+            f"{url} answered HTTP {resp.status}", retry_after=float(retry) if retry.isdigit() else None
+        )
+    if 300 <= resp.status < 400:
+        raise PeerRejected(f"{url} redirected (HTTP {resp.status}); redirects are not followed")
+    if resp.status != 200:
+        raise PeerRejected(f"{url} answered HTTP {resp.status}")
+    ctype = resp.headers.get("Content-Type", "")
+    if not ctype.split(";")[0].strip().lower().endswith("json"):
+        raise PeerRejected(f"{url} sent {ctype or 'no content type'}, not JSON")
+
+
+async def read_node_document(
+    session: aiohttp.ClientSession, url: str, *, timeout: float
+) -> tuple[NodeDocument, KeyLog]:
+    """``GET /.well-known/signpost`` of the node at ``url``, with its key log verified (spec §4)."""
+    got = await get(session, f"{url}/.well-known/signpost", max_bytes=DOCUMENT_MAX_BYTES, timeout=timeout)
+    try:
+        doc = decode_node_document(got.body)
+        log = verify_keylog(doc.keylog, publisher=doc.publisher)
+    except SignpostError as e:
+        raise PeerRejected(f"{url} sent an invalid node document: {e}") from e
+    return doc, log
+
+
+async def fetch_node_document(node: Node, url: str) -> tuple[NodeDocument, KeyLog]:
+    """The running node's way to read a peer's node document (its session and timeout)."""
+    assert node.session is not None
+    return await read_node_document(node.session, url, timeout=node.config.sync.timeout)
+
+
+async def fetch_keylog(session: aiohttp.ClientSession, base: str, publisher: str, *, timeout: float) -> KeyLog:
+    """``GET /keys/{publisher}`` from the node at ``base``, verified as ``publisher``'s key log (spec §5.4).
+
+    Raises PeerRejected when the answer is not a key log, and the protocol's
+    key-log errors when it does not verify.
+    """
+    url = f"{base}/keys/{publisher}"
+    got = await get(session, url, max_bytes=DOCUMENT_MAX_BYTES, timeout=timeout)
+    try:
+        envelopes = _ENVELOPES.decode(_KEYS.decode(got.body)["keylog"])
+    except (msgspec.DecodeError, KeyError) as e:
+        raise PeerRejected(f"{url} is not a key log: {e}") from e
+    return verify_keylog(envelopes, publisher=publisher)
