@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
-
-from protocol.errors import SignpostError
-from protocol.feed import after_change_number
-from protocol.keylog import KeyLog
 
 from node import SOFTWARE
 from node.core.config import SyncSettings
@@ -29,6 +25,9 @@ from node.core.context import now_us
 from node.federation.fetch import fetch_keylog, get, read_node_document
 from node.federation.verifier import ItemIn, check_item
 from node.federation.walk import FeedWalk, WalkedPage
+from protocol.errors import SignpostError
+from protocol.feed import after_change_number
+from protocol.keylog import KeyLog
 
 __all__ = ["CheckResult", "check_feed", "TIMEOUT_S", "LAST_PAGE_MAX_AGE_S"]
 
@@ -44,7 +43,9 @@ class CheckResult:
     records: int = 0
 
 
-async def check_feed(url: str, *, max_pages: int = 10000, progress: Callable[[int], object] | None = None) -> CheckResult:
+async def check_feed(
+    url: str, *, max_pages: int = 10000, progress: Callable[[int], object] | None = None
+) -> CheckResult:
     """Walk the feed at ``url`` (a node's base URL, or a feed URL) and list every way it breaks the spec."""
     result = CheckResult()
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)

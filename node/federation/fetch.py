@@ -20,13 +20,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 
+from node.core.context import Node
+from node.core.errors import NodeError, PeerRejected, PeerUnavailable
 from protocol import envelope as dsse
 from protocol.errors import SignpostError
 from protocol.feed import NodeDocument, decode_node_document
 from protocol.keylog import KeyLog, verify_keylog
-
-from node.core.context import Node
-from node.core.errors import NodeError, PeerRejected, PeerUnavailable
 
 __all__ = [
     "DOCUMENT_MAX_BYTES",

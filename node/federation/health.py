@@ -18,7 +18,7 @@ HIDDEN_DAYS = 365  # hidden from search unless the coordinator chose otherwise
 def _when(us: int | None) -> str | None:
     if not us:
         return None
-    return dt.datetime.fromtimestamp(us / 1e6, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return dt.datetime.fromtimestamp(us / 1e6, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def read_status(conn: sqlite3.Connection, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -58,7 +58,8 @@ def render_status(report: dict[str, Any]) -> str:
     c = report["counts"]
     lines = [
         f"Publisher {report['publisher']}",
-        f"{c['own_listings']} own listing(s); {c['listings']} listing(s) in the directory from {c['publishers']} publisher(s); "
+        f"{c['own_listings']} own listing(s); {c['listings']} listing(s) in the directory"
+        f" from {c['publishers']} publisher(s); "
         f"{c['tombstones']} deletion(s) kept; {c['quarantined']} version(s) held until their date arrives",
     ]
     if report["peers"]:

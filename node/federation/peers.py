@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from protocol.keylog import KeyLog
-
 from node.core.context import Node, now_us
 from node.core.errors import NodeError
 from node.federation.fetch import check_peer_url, fetch_node_document
 from node.storage.ledger import store_keylog
 from node.storage.peers import add_peer, remove_peer
+from protocol.keylog import KeyLog
 
 __all__ = ["fingerprint", "follow", "unfollow"]
 

@@ -11,13 +11,12 @@ from typing import NamedTuple
 
 import aiohttp
 
-from protocol.keylog import KeyLog
-from protocol.records import Version
-
 from node.core.context import now_us
 from node.federation.fetch import fetch_keylog
 from node.federation.verifier import ItemIn, check_item
 from node.federation.walk import FeedWalk
+from protocol.keylog import KeyLog
+from protocol.records import Version
 
 __all__ = ["Recovered", "fetch_identity", "KEYS_TIMEOUT_S", "FEED_TIMEOUT_S", "PAGE_MAX_BYTES"]
 

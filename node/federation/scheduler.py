@@ -71,4 +71,4 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _soon(spread: float) -> dt.datetime:
     """A first run within ``spread`` seconds (at most 5), so peers are not all polled at once."""
-    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=random.uniform(0, min(spread, 5.0)))
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=random.uniform(0, min(spread, 5.0)))

@@ -13,16 +13,12 @@ another's pull.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
 import sqlite3
 from dataclasses import dataclass, field
-
-from protocol import envelope as dsse
-from protocol.errors import FromTheFuture, SignpostError
-from protocol.keylog import KeyLog
-from protocol.verify import Opened, open_record
 
 from node.core.context import Node, now_us
 from node.core.errors import NodeError, PeerUnavailable
@@ -45,6 +41,10 @@ from node.storage.peers import (
     peer_urls,
     save_cursor,
 )
+from protocol import envelope as dsse
+from protocol.errors import FromTheFuture, SignpostError
+from protocol.keylog import KeyLog
+from protocol.verify import Opened, open_record
 
 __all__ = ["PullReport", "Syncer", "syncer_of", "sync_once", "MAX_BACKOFF_S", "QUARANTINE_LEEWAY_US"]
 
@@ -145,10 +145,8 @@ class Syncer:
         unknown = [i for i in items if outcomes[i.index][0] == "unknown"]
         if unknown:
             for publisher in {i.id.partition("/")[0] for i in unknown}:
-                try:
+                with contextlib.suppress(SignpostError):  # else keep the first verdict: unknown key
                     keylogs[publisher] = await self._keylog(peer, publisher, refresh=True)
-                except SignpostError:
-                    pass  # keep the first verdict: unknown key
             outcomes.update({o[1]: o for o in check_batch(unknown, keylogs, now_us=now)})
         out = VerifiedPage()
         for index, item in enumerate(page.items):

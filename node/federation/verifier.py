@@ -15,8 +15,9 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import msgspec
 

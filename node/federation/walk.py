@@ -22,11 +22,10 @@ import aiohttp
 import msgspec
 from msgspec import Raw, Struct
 
-from protocol.errors import InvalidFeed
-from protocol.feed import after_change_number, check_walk_step
-
 from node.core.errors import PeerRejected
 from node.federation.fetch import get, same_origin
+from protocol.errors import InvalidFeed
+from protocol.feed import after_change_number, check_walk_step
 
 __all__ = ["RawItem", "RawPage", "WalkedPage", "EpochChanged", "FeedWalk"]
 

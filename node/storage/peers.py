@@ -14,9 +14,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from protocol.verify import Opened
-
 from node.storage.ledger import apply_version, apply_versions
+from protocol.verify import Opened
 
 __all__ = [
     "PEER_LOG_KEEP",
@@ -245,7 +244,9 @@ def land_quarantined(conn: sqlite3.Connection, held: HeldVersion, opened: Opened
     """Merge a held version that now verifies (``opened``), or drop one that never will (None)."""
     if opened is not None:
         apply_version(conn, opened, held.envelope, via=held.peer, now_us=now_us)
-    conn.execute("DELETE FROM quarantine WHERE publisher = ? AND id = ? AND rev = ?", (held.publisher, held.id, held.rev))
+    conn.execute(
+        "DELETE FROM quarantine WHERE publisher = ? AND id = ? AND rev = ?", (held.publisher, held.id, held.rev)
+    )
 
 
 # -- health -------------------------------------------------------------------------
@@ -289,7 +290,9 @@ def holdings(conn: sqlite3.Connection, publisher: str | None) -> Holdings:
     )
 
 
-def stale_listings(conn: sqlite3.Connection, publisher: str | None, *, reviewed_before: str) -> list[tuple[str, str, str | None]]:
+def stale_listings(
+    conn: sqlite3.Connection, publisher: str | None, *, reviewed_before: str
+) -> list[tuple[str, str, str | None]]:
     """This node's own listings not reviewed since ``reviewed_before`` (ISO date): (id, name, reviewed)."""
     return [
         (rid, name, reviewed)

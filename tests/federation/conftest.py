@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 import pytest
 
-from node.web.app import create_app, open_node
 from node.core.context import Node
+from node.web.app import create_app, open_node
 from nodeutil import NodeHandle, make_node
 
 

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile import HostilePeer
 
 from node.core.context import Node
 from node.federation.peers import follow
 from node.federation.sync import Syncer, sync_once
 from nodeutil import NodeHandle, group, make_node
-
-from hostile import HostilePeer
 
 
 @pytest.fixture
@@ -82,14 +81,14 @@ async def test_misbehaving_peers_fail_with_a_clear_error_and_back_off(hostile: H
 
 
 async def test_a_feed_that_goes_backwards_is_refused(hostile: HostilePeer, puller: tuple[NodeHandle, Node]) -> None:
-    handle, node = puller
+    _, node = puller
     await follow(node, f"{hostile.base}/backwards")
     [report] = await sync_once(node)
     assert report.error is not None and "backwards" in report.error
 
 
 async def test_a_trickling_peer_does_not_delay_a_good_one(tmp_path: Path, hostile: HostilePeer, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
-    handle, node = puller
+    _, node = puller
     node.config.sync.timeout = 3.0
     good = make_node(tmp_path / "good", "Good")
     good.publish([group(i) for i in range(50)])

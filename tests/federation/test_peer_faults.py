@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hostile import node_document_app
+
 from node.core.context import Node
 from node.federation.peers import follow
 from node.federation.sync import sync_once
@@ -75,7 +75,7 @@ async def test_a_replayed_older_version_is_a_no_op(tmp_path: Path, aiohttp_serve
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 418])
 async def test_4xx_answers_are_recorded_and_the_peer_backs_off(aiohttp_server: Any, puller: tuple[NodeHandle, Node], status: int) -> None:
-    app, base = await node_document_app(aiohttp_server, feed_status=status)
+    _, base = await node_document_app(aiohttp_server, feed_status=status)
     handle, node = puller
     await follow(node, base)
     for _ in range(3):

@@ -31,7 +31,7 @@ async def test_follow_pins_the_publisher_and_sync_merges_every_record(tmp_path: 
 async def test_an_unchanged_peer_costs_one_conditional_request(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1)])
-    server = await serve(leeds)
+    await serve(leeds)
     _, node = puller
     await follow(node, leeds.url)
     await sync_once(node)

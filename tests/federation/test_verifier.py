@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-
 from hostile import HostilePeer
+
 from node.federation.verifier import ItemIn, Verifier, check_batch
 from protocol.keylog import verify_keylog
 

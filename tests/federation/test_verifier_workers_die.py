@@ -53,5 +53,5 @@ def test_workers_exit_when_the_node_is_killed(tmp_path: Path) -> None:
     alive = workers
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in open(f"/proc/{w}/status").read()]
+        alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in Path(f"/proc/{w}/status").read_text()]
     assert alive == [], "worker processes outlived the killed node"

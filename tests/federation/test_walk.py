@@ -6,8 +6,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-
-from protocol.errors import SignpostError
+from hostile import HostilePeer
 
 from node.core.context import Node
 from node.federation.checkfeed import check_feed
@@ -15,8 +14,7 @@ from node.federation.peers import follow
 from node.federation.recover import fetch_identity
 from node.federation.sync import sync_once
 from nodeutil import NodeHandle
-
-from hostile import HostilePeer
+from protocol.errors import SignpostError
 
 
 @pytest.fixture
