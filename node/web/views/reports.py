@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from typing import AsyncIterator, Final
+from collections.abc import AsyncIterator
+from typing import Final
 
 from aiohttp import web
-
-from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN
 
 from node.core.context import NODE
 from node.directory.listings import open_listing_name
@@ -24,6 +23,7 @@ from node.storage.console import add_report, report_secret
 from node.web.antispam import HONEYPOT, REPORTS, ReportSettings, SpamRefused, check_stamp, sign_stamp
 from node.web.auth import RateLimited, check_origin
 from node.web.templating import TEMPLATES
+from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN
 
 __all__ = ["routes", "setup", "MAX_MESSAGE", "MAX_CONTACT"]
 
@@ -94,13 +94,10 @@ async def report_submit(request: web.Request) -> web.Response:
     except SpamRefused as e:
         return _render(request, publisher, rid, name, status=400, error=str(e), message=message[:MAX_MESSAGE],
                        contact=contact[:MAX_CONTACT])
-    if not message:
-        return _render(request, publisher, rid, name, status=400, error="Tell us what is wrong with this listing.",
+    problem = _length_problem(message, contact)
+    if problem is not None:
+        return _render(request, publisher, rid, name, status=400, error=problem, message=message[:MAX_MESSAGE],
                        contact=contact[:MAX_CONTACT])
-    if len(message) > MAX_MESSAGE or len(contact) > MAX_CONTACT:
-        return _render(request, publisher, rid, name, status=400,
-                       error=f"Please keep your message to {MAX_MESSAGE} characters and your contact details to {MAX_CONTACT}.",
-                       message=message[:MAX_MESSAGE], contact=contact[:MAX_CONTACT])
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> int:
@@ -108,6 +105,15 @@ async def report_submit(request: web.Request) -> web.Response:
 
     await request.app[NODE].store.write(write)
     return _render(request, publisher, rid, name, sent=True)
+
+
+def _length_problem(message: str, contact: str) -> str | None:
+    """What to tell the person when the message is empty or either field is too long."""
+    if not message:
+        return "Tell us what is wrong with this listing."
+    if len(message) > MAX_MESSAGE or len(contact) > MAX_CONTACT:
+        return f"Please keep your message to {MAX_MESSAGE} characters and your contact details to {MAX_CONTACT}."
+    return None
 
 
 async def reports_ctx(app: web.Application) -> AsyncIterator[None]:

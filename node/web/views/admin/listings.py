@@ -2,32 +2,41 @@
 the edit form and its save, "still current" checks, keeping a listing visible, and pause, close, reopen
 or delete behind an "are you sure?" page.
 
-Every change publishes at once through :mod:`node.publishing.publisher`; the
-form itself is read and checked by :mod:`node.importer.listing_form`.
+Every change publishes at once.  A saved form goes through the import
+pipeline (:func:`node.importer.pipeline.save_listing`), so it is planned and
+checked exactly as a spreadsheet row would be; the form itself is read by
+:mod:`node.importer.listing_form`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import Any, Callable, Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
 
-from protocol.records import DELIVERY, KINDS, STATUSES, TOPICS
-
 from node.core.context import Node, now_us
 from node.directory.filters import hidden_cutoff, is_stale
 from node.federation.health import HIDDEN_DAYS, STALE_DAYS, read_status
-from node.importer.listing_form import DAYS, FormErrors, fields_from_form, form_from_record, values_from_form
+from node.importer.listing_form import DAYS, FormErrors, form_from_record, listing_from_form, values_from_form
+from node.importer.pipeline import save_listing
 from node.importer.sheet import last_runs
 from node.publishing.publisher import ListingIn, delete, load_identity, publish
-from node.storage.console import PrivatePlace, kept_visible, list_reports, listing_for_edit, own_listing_rows
-from node.storage.console import set_keep_visible
+from node.storage.console import (
+    PrivatePlace,
+    kept_visible,
+    list_reports,
+    listing_for_edit,
+    own_listing_rows,
+    set_keep_visible,
+)
 from node.web.auth import Session
 from node.web.views.admin.shared import ADMIN, listing_id, node_of, redirect, render, today
 from node.web.views.admin.signin import signed_in
+from protocol.records import DELIVERY, KINDS, STATUSES, TOPICS
 
 __all__ = ["routes", "ACTIONS", "SORTS"]
 
@@ -192,12 +201,16 @@ async def edit_save(request: web.Request, session: Session) -> web.StreamRespons
     base, _ = await _load_or_404(node, rid)
     form = await request.post()
     try:
-        fields, place = fields_from_form(form, geo=Geo.load(), base=base, record_id=rid)
+        listing = listing_from_form(form, geo=Geo.load(), base=base, record_id=rid)
     except FormErrors as e:
         reports, kept = await _reports_and_kept(node, rid)
         ctx = _edit_ctx(request, rid, values_from_form(form), e.errors, reports, kept=kept)
         return render(request, "admin_edit.html", ctx, session=session, status=400)
-    await _publish(node, ListingIn(id=rid, fields=fields, private_place=place))
+
+    def write(conn: sqlite3.Connection) -> None:
+        save_listing(conn, node.config.directory, node.publisher, listing)
+
+    await node.store.write(write)
     raise redirect(f"/admin/listings/{rid}?done=saved")
 
 

@@ -20,10 +20,9 @@ from typing import Any, Final
 
 from aiohttp import BodyPartReader, web
 
-from node.core.context import now_us
-from node.importer import UnreadableFile, read_listings
-from node.importer.pipeline import plan_batch
-from node.publishing.publisher import ImportPlan, apply_plan, load_identity
+from node.importer import UnreadableFile
+from node.importer.pipeline import plan_batch, preview, publish_previewed, read
+from node.publishing.publisher import ImportPlan
 from node.web.auth import Session, check_csrf, check_origin
 from node.web.views.admin.shared import ADMIN, AdminState, PendingUpload, current_session, node_of, redirect, render
 from node.web.views.admin.signin import signed_in
@@ -86,21 +85,18 @@ def _prune_pending(state: AdminState) -> None:
 
 
 def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
-    plan, batch = pending.plan, pending.batch
+    shown = preview(pending.batch, pending.plan)
     return {
         "title": "Check the changes before publishing", "token": token, "filename": pending.filename,
-        "replace": pending.replace, "added": plan.of("add"), "changed": plan.of("change"), "deleted": plan.of("delete"),
-        "unchanged": len(plan.of("unchanged")), "rejected": batch.errors, "warnings": batch.warnings,
-        "unknown_columns": batch.unknown_columns,
-        "publishable": bool(plan.of("add") or plan.of("change") or plan.of("delete")), "notice": None,
+        "replace": pending.replace, "added": shown.added, "changed": shown.changed, "deleted": shown.deleted,
+        "unchanged": shown.unchanged, "rejected": shown.rejected, "warnings": shown.warnings,
+        "unknown_columns": shown.unknown_columns, "publishable": shown.publishable, "notice": None,
     }
 
 
 @routes.post("/admin/upload")
 async def upload(request: web.Request) -> web.StreamResponse:
     """Not behind :func:`signed_in`: the CSRF token is inside the multipart body, read while streaming the file."""
-    from node.directory.geo import Geo
-
     node = node_of(request)
     check_origin(request, node.config)
     session = await current_session(request)
@@ -111,7 +107,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         if not session.authed:
             raise web.HTTPForbidden(reason="You are signed out. Sign in again and repeat what you were doing.")
         try:
-            batch = await asyncio.to_thread(read_listings, path, geo=Geo.load())
+            batch = await asyncio.to_thread(read, path)
         except UnreadableFile as e:
             ctx = {"title": "Upload a spreadsheet", "error": str(e).replace(path.name, filename)}
             return render(request, "admin_upload.html", ctx, session=session, status=400)
@@ -122,10 +118,6 @@ async def upload(request: web.Request) -> web.StreamResponse:
     token = secrets.token_urlsafe(24)
     state.pending[token] = PendingUpload(session.id, batch, plan, replace, filename, time.monotonic())
     return render(request, "admin_preview.html", _preview_ctx(state.pending[token], token), session=session)
-
-
-def _plan_shape(plan: ImportPlan) -> list[tuple[str, str, tuple[str, ...]]]:
-    return [(p.id, p.action, tuple(p.changed_fields)) for p in plan.items]
 
 
 @routes.post("/admin/upload/publish")
@@ -141,11 +133,8 @@ async def upload_publish(request: web.Request, session: Session) -> web.StreamRe
         return render(request, "admin_upload.html", ctx, session=session, status=409)
 
     def write(conn: sqlite3.Connection) -> ImportPlan | None:
-        plan = plan_batch(conn, node.publisher, pending.batch, replace=pending.replace)
-        if _plan_shape(plan) != _plan_shape(pending.plan):
-            return plan
-        apply_plan(conn, load_identity(node.config.directory, conn, node.publisher), plan, now_us=now_us())
-        return None
+        return publish_previewed(conn, node.config.directory, node.publisher, pending.batch, replace=pending.replace,
+                                 previewed=pending.plan)
 
     changed = await node.store.write(write)
     if changed is not None:
