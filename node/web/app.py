@@ -7,7 +7,7 @@ the sync scheduler each live in a ``cleanup_ctx`` generator.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web

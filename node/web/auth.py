@@ -17,8 +17,9 @@ from __future__ import annotations
 import hmac
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from aiohttp import web

@@ -12,13 +12,13 @@ from aiohttp.test_utils import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from admin_helpers import PASSWORD, sign_in  # noqa: E402
-from nodeutil import NodeHandle, make_node  # noqa: E402
+from admin_helpers import PASSWORD, sign_in
 
-from node.web.app import create_app  # noqa: E402
-from node.web.auth import write_password_hash  # noqa: E402
-from node.core.config import load_config  # noqa: E402
-from node.web.passwords import hash_password  # noqa: E402
+from node.core.config import load_config
+from node.web.app import create_app
+from node.web.auth import write_password_hash
+from node.web.passwords import hash_password
+from nodeutil import NodeHandle, make_node
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from admin_helpers import PASSWORD, csrf_of, sign_in
 
-from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimiter, RateLimited, write_password_hash
 from node.core.config import load_config
+from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimited, RateLimiter, write_password_hash
 
 ADMIN_PAGES = ["/admin", "/admin/upload", "/admin/listings", "/admin/reports", "/admin/peers", "/admin/sheet"]
 
@@ -132,9 +132,8 @@ async def test_every_admin_response_is_no_store_noindex_and_unframeable(signed_i
 
 
 async def test_without_a_password_the_login_page_says_how_to_set_one(aiohttp_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from nodeutil import make_node
-
     from node.web.app import create_app
+    from nodeutil import make_node
 
     handle = make_node(tmp_path / "fresh")
     client = await aiohttp_client(create_app(load_config(handle.directory), sync=False))
@@ -145,9 +144,8 @@ async def test_without_a_password_the_login_page_says_how_to_set_one(aiohttp_cli
 
 
 def test_signpost_password_command_sets_a_working_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from nodeutil import make_node, signpost
-
     from node.web.passwords import check_password
+    from nodeutil import make_node, signpost
 
     handle = make_node(tmp_path / "n")
     signpost("password", "--dir", str(handle.directory), "--password-stdin", input="a brand new password\n")

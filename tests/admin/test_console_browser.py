@@ -16,10 +16,10 @@ import pytest
 from admin_helpers import PASSWORD
 from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, UNCONSENTED_EMAIL, write_messy
-from support.fixtures import browser  # noqa: F401
 
-from node.web.app import create_app
 from node.core.config import load_config
+from node.web.app import create_app
+from support.fixtures import browser  # noqa: F401
 
 
 class _Feed:

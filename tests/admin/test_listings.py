@@ -8,8 +8,8 @@ import re
 import pytest
 from feedutil import feed_records
 
-from node.importer.listing_form import FormErrors, fields_from_form, form_from_record
 from node.directory.geo import Geo
+from node.importer.listing_form import FormErrors, fields_from_form, form_from_record
 
 BASE = {"kind": "group", "name": "Hearing Voices Leeds", "summary": "A friendly group.", "reviewed": "2024-01-01",
         "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]}}
@@ -78,7 +78,7 @@ async def _edit_page(client, rid: str) -> str:  # type: ignore[no-untyped-def]
 
 def _fields_of(html: str) -> dict[str, object]:
     """The edit form's current values, as a browser would submit them."""
-    form = html.split(f'<form method="post" action="/admin/listings/', 2)[2]
+    form = html.split('<form method="post" action="/admin/listings/', 2)[2]
     out: dict[str, object] = {}
     for m in re.finditer(r'<input id="(\w+)" name="\w+" type="[a-z]+" value="([^"]*)"', form):
         out[m.group(1)] = m.group(2).replace("&amp;", "&").replace("&#34;", '"').replace("&#39;", "'")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nodeutil import make_node
-
-from node.web.app import create_app
 from node.core.config import load_config
 from node.federation.peers import fingerprint
+from node.web.app import create_app
+from nodeutil import make_node
 
 
 async def _peer(aiohttp_server: Any, tmp_path: Any) -> tuple[str, str]:

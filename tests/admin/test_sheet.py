@@ -9,15 +9,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from admin_helpers import sign_in
+from aiohttp import web
 from feedutil import feed_records
 from messy import PRIVATE_ADDRESS, ROWS, UNCONSENTED_EMAIL, messy_csv
 
-from node.web.app import create_app
 from node.core.config import load_config
 from node.core.context import NODE
 from node.importer.sheet import SheetError, check_sheet_url, fetch_sheet, run_sheet_import
+from node.web.app import create_app
 
 
 @pytest.fixture

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for nodeutil and support
 
-from embedutil import NOW, probe_listings, publish_private  # noqa: E402
-from nodeutil import NodeHandle, example_listings, make_node  # noqa: E402
+from embedutil import NOW, probe_listings, publish_private
 
-from node.web.app import create_app  # noqa: E402
-from node.web.views.shared import CLOCK  # noqa: E402
+from node.web.app import create_app
+from node.web.views.shared import CLOCK
+from nodeutil import NodeHandle, example_listings, make_node
 
 
 @pytest.fixture

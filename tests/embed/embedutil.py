@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from nodeutil import NodeHandle
-
-from node.publishing.publisher import ListingIn
 from node.directory.schedule import LONDON
+from node.publishing.publisher import ListingIn
+from nodeutil import NodeHandle
 
 __all__ = ["NOW", "SECRET_VENUE", "SECRET_ADDRESS", "SECRET_POSTCODE", "XSS", "ICS_INJECTION", "probe_listings", "private_listing", "publish_private"]
 

@@ -11,9 +11,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from nodeutil import NodeHandle
-
 from node.exports.openreferral import NAMESPACE, service_uuid, term_uuid
+from nodeutil import NodeHandle
 
 VENDOR = Path(__file__).resolve().parents[1] / "vendor" / "openreferral-uk" / "schema"
 

@@ -8,12 +8,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from embedutil import SECRET_ADDRESS, SECRET_POSTCODE, SECRET_VENUE, XSS
 from markupsafe import escape
 
-from embedutil import ICS_INJECTION, SECRET_ADDRESS, SECRET_POSTCODE, SECRET_VENUE, XSS
-from nodeutil import NodeHandle
-
 from node.exports.openreferral import service_uuid
+from nodeutil import NodeHandle
 
 SECRETS = (SECRET_VENUE, SECRET_ADDRESS, SECRET_POSTCODE, "hello@example.org")  # the last: the node's own, unpublished contact
 

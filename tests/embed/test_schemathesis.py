@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from embedutil import probe_listings, publish_private
+
 from nodeutil import ServeProcess, example_listings, make_node
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"

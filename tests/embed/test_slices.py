@@ -12,10 +12,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from nodeutil import NodeHandle, make_node
-
 from node.directory.slices import parse_slice, slice_rows
 from node.storage.store import connect
+from nodeutil import NodeHandle, make_node
 from protocol.feed import FeedPage
 
 SLICE = {"kind": "group", "near": "LS6", "within": "5km"}

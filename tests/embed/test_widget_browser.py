@@ -18,13 +18,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from node.federation.peers import follow
+from node.federation.sync import sync_once
+from node.web.app import create_app, open_node
 from nodeutil import EXAMPLES, NodeHandle, example_listings, free_port, make_node
 from support.browser import BrowserError, Page
 from support.fixtures import browser  # noqa: F401
-
-from node.web.app import create_app, open_node
-from node.federation.peers import follow
-from node.federation.sync import sync_once
 
 HOST_PAGE = EXAMPLES / "embed" / "index.html"
 GONE = "Headingley Hearing Voices Group"
@@ -59,7 +58,9 @@ async def _frame_texts(page: Page, prefix: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.browser
 async def test_host_page_shows_the_slice_both_ways_without_cookies_and_follows_deletions(
-    browser: Any, tmp_path: Path, aiohttp_server: Any
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
+    aiohttp_server: Any,
 ) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds Peer Support Network")
     leeds.publish(example_listings("leeds"))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for `support`
 
-from example_network import Network, build_network  # noqa: E402
+from example_network import Network, build_network
 
-from node.storage.store import connect  # noqa: E402
+from node.storage.store import connect
 
 
 @pytest.fixture(scope="session")

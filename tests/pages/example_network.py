@@ -13,10 +13,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from node.storage.ledger import apply_version, load_keylog, store_keylog
+from node.directory.schedule import LONDON
 from node.publishing.lifecycle import init_node
 from node.publishing.publisher import ListingIn, load_identity, publish
-from node.directory.schedule import LONDON
+from node.storage.ledger import apply_version, load_keylog, store_keylog
 from node.storage.store import connect, get_meta, transaction
 from protocol import envelope as dsse
 from protocol.verify import open_record

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from html.parser import HTMLParser
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from example_network import NOW, Network, example_records
 
-from node.web.app import create_app
 from node.core.config import load_config
+from node.web.app import create_app
 from node.web.views.shared import CLOCK
 
 Client = TestClient[Any, web.Application]

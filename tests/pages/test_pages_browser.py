@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from example_network import NOW, Network
+
+from node.core.config import load_config
+from node.web.app import create_app
+from node.web.views.shared import CLOCK
 from support.browser import Browser, Page
 from support.fixtures import browser  # noqa: F401
-
-from node.web.app import create_app
-from node.core.config import load_config
-from node.web.views.shared import CLOCK
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -126,7 +126,7 @@ def test_session_across_autumn_clock_change_lasts_an_hour_longer() -> None:
     s = sched(rules=[weekly("SA", opens="23:00", closes="03:00")])
     (occ,) = occurrences(s, at(2026, 10, 24, 12), at(2026, 10, 25))
     assert occ.end is not None
-    assert occ.end.astimezone(dt.timezone.utc) - occ.start.astimezone(dt.timezone.utc) == dt.timedelta(hours=5)
+    assert occ.end.astimezone(dt.UTC) - occ.start.astimezone(dt.UTC) == dt.timedelta(hours=5)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import sqlite3
@@ -78,7 +79,7 @@ def test_to_params_round_trips(filters: Filters, within: float | None) -> None:
 
 
 COMBINATIONS = [
-    dict(zip(("q", "near", "kind", "delivery", "when", "free", "topic"), combo))
+    dict(zip(("q", "near", "kind", "delivery", "when", "free", "topic"), combo, strict=True))
     for combo in itertools.product(
         ["", "peer", "hearing voices", "walk", "online group"],
         ["", "LS6", "Lambeth", "SW2 1AA"],
@@ -184,10 +185,8 @@ def test_fts_and_sql_syntax_in_any_parameter_never_errors(conn: sqlite3.Connecti
     search(conn, f, place=None, now=NOW)
     search(conn, Filters(q=text[:200], when="today"), place=None, now=NOW)
     for name in ("kind", "topic", "delivery", "when", "free", "within", "publisher", "near"):
-        try:
+        with contextlib.suppress(FilterError):
             parse_filters({name: text, "near": "LS6"} if name == "within" else {name: text})
-        except FilterError:
-            pass
     try:
         resolve_place(Filters(near=" ".join(text.split())[:100]))
     except UnknownPlace as e:

@@ -20,16 +20,15 @@ from urllib.parse import quote, urlencode
 import msgspec
 from aiohttp import web
 
-from protocol.records import Record
-
 from node.core.context import NODE
 from node.directory.filters import FILTER_PARAMS, is_stale, parse_filters, to_params
 from node.directory.geo import Place
-from node.exports.openapi import openapi_document
 from node.directory.schedule import describe, format_occurrence, next_occurrence
 from node.directory.search import SearchResults, network_names, resolve_place, search
+from node.exports.openapi import openapi_document
 from node.web.views.common import allowed_params, int_param
 from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for, read_listing
+from protocol.records import Record
 
 __all__ = ["routes", "MAX_PER_PAGE", "MAX_PAGE", "listing_item"]
 

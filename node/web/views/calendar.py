@@ -12,16 +12,15 @@ from typing import Final
 
 from aiohttp import web
 
-from protocol.records import Record
-
-from node.exports.calendar import NoDates, build_calendar, listing_events
 from node.core.context import NODE
 from node.directory.filters import to_params
 from node.directory.listings import slice_records
 from node.directory.search import network_names
 from node.directory.slices import SLICE_PARAMS, parse_slice
+from node.exports.calendar import NoDates, build_calendar, listing_events
 from node.web.views.common import allowed_params
 from node.web.views.shared import CORS_HEADERS, api_view, read_listing
+from protocol.records import Record
 
 __all__ = ["routes", "MAX_LISTINGS"]
 

@@ -7,14 +7,13 @@ import sqlite3
 import msgspec
 from aiohttp import web
 
-from protocol import envelope as dsse
-from protocol.feed import PROTOCOL, NodeDocument
-
 from node import SOFTWARE
 from node.core.context import NODE
 from node.directory.listings import followed_urls
 from node.storage.ledger import keylog_envelopes
 from node.web.views.common import json_response
+from protocol import envelope as dsse
+from protocol.feed import PROTOCOL, NodeDocument
 
 __all__ = ["routes"]
 

@@ -33,8 +33,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from aiohttp import web
 from multidict import MultiDict
 
-from protocol.records import TOPICS
-
 from node.core.context import NODE
 from node.directory.filters import DELIVERY_FILTERS, FilterError, Filters, to_params
 from node.directory.schedule import describe, format_occurrence
@@ -43,6 +41,7 @@ from node.directory.slices import SLICE_PARAMS, Slice, parse_slice
 from node.web.templating import STATIC_DIR, TEMPLATES, URGENT_HELP, Templates
 from node.web.views.common import allowed_params, int_param, json_error
 from node.web.views.shared import CORS_HEADERS, KIND_LABELS, WITHIN_CHOICES, api_view, now_for
+from protocol.records import TOPICS
 
 __all__ = ["routes", "routes_for", "EMBED_CSP", "EMBED_LIMIT", "SANDBOX", "oembed_html", "embed_links", "snippets"]
 

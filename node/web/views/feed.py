@@ -14,13 +14,12 @@ import msgspec
 from aiohttp import web
 from msgspec import Raw, Struct
 
-from protocol.feed import PAGE_SIZE
-
 from node.core.context import NODE
-from node.storage.ledger import FeedRow, feed_rows
 from node.directory.slices import SLICE_PARAMS, SliceRow, parse_slice, slice_rows
+from node.storage.ledger import FeedRow, feed_rows
 from node.storage.store import get_meta
 from node.web.views.common import allowed_params, int_param, json_response
+from protocol.feed import PAGE_SIZE
 
 __all__ = ["routes", "RawItem", "RawPage", "render_page"]
 

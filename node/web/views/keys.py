@@ -6,11 +6,10 @@ import re
 
 from aiohttp import web
 
-from protocol.records import PUBLISHER_PATTERN
-
 from node.core.context import NODE
 from node.storage.ledger import keylog_envelopes
 from node.web.views.common import json_error, json_response
+from protocol.records import PUBLISHER_PATTERN
 
 __all__ = ["routes"]
 

@@ -15,15 +15,14 @@ from typing import Any, Final
 import msgspec
 from aiohttp import web
 
-from protocol.records import KINDS, Record
-
 from node.core.context import NODE
 from node.directory.filters import FilterError, Filters, parse_filters
-from node.exports.openreferral import service_uuid, to_service, topic_for_term
 from node.directory.listings import listing_keys, listings_version, service_payload
 from node.directory.search import network_names, resolve_place, search
+from node.exports.openreferral import service_uuid, to_service, topic_for_term
 from node.web.views.common import allowed_params, int_param
 from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for
+from protocol.records import KINDS, Record
 
 __all__ = ["routes", "SERVICE_KINDS", "MAX_PER_PAGE"]
 

@@ -13,13 +13,12 @@ import logging
 import math
 import re
 import sqlite3
-from typing import Any, Callable, Final
+from collections.abc import Callable
+from typing import Any, Final
 from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
-
-from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, PublicLocation, Record
 
 from node.core.context import NODE
 from node.directory.filters import (
@@ -50,6 +49,7 @@ from node.directory.search import (
 from node.web.templating import TEMPLATES, Templates, json_ld
 from node.web.views.common import HTML_ERROR
 from node.web.views.shared import KIND_LABELS, WITHIN_CHOICES, now_for
+from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, PublicLocation, Record
 
 __all__ = ["routes", "setup", "PAGE_SIZE"]
 

@@ -13,19 +13,19 @@ import functools
 import hashlib
 import re
 import sqlite3
-from typing import Any, Awaitable, Callable, Final
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
-
-from protocol.errors import SignpostError
-from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, Record
 
 from node.core.context import NODE
 from node.directory.listings import listing_payload
 from node.directory.schedule import LONDON
 from node.directory.search import network_names
 from node.web.views.common import json_error, json_response
+from protocol.errors import SignpostError
+from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, Record
 
 __all__ = [
     "CLOCK",
@@ -65,7 +65,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def now_for(request: web.Request) -> dt.datetime:
     """The node's clock (fixed by tests through the ``CLOCK`` key), in London time."""
     clock = request.app.get(CLOCK)
-    return (clock() if clock is not None else dt.datetime.now(dt.timezone.utc)).astimezone(LONDON)
+    return (clock() if clock is not None else dt.datetime.now(dt.UTC)).astimezone(LONDON)
 
 
 def api_view(handler: Handler) -> Handler:

@@ -15,7 +15,7 @@ close and delete each ask for confirmation.
 from __future__ import annotations
 
 import sqlite3
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 

@@ -12,14 +12,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from protocol.errors import SignpostError
-
 from node.federation.fetch import check_peer_url, fetch_node_document
 from node.federation.health import read_status
 from node.federation.peers import fingerprint, follow
 from node.web.auth import Session
 from node.web.views.admin.shared import node_of, redirect, render
 from node.web.views.admin.signin import signed_in
+from protocol.errors import SignpostError
 
 __all__ = ["routes"]
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Final, Mapping
+from typing import Any, Final
 
 from aiohttp import web
-
-from protocol.records import RECORD_ID_PATTERN
 
 from node.core.context import NODE, Node
 from node.directory.schedule import LONDON
@@ -22,6 +21,7 @@ from node.publishing.publisher import ImportPlan
 from node.storage.sessions import find_session
 from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimiter, Session
 from node.web.templating import TEMPLATES
+from protocol.records import RECORD_ID_PATTERN
 
 __all__ = [
     "ADMIN",
@@ -64,7 +64,7 @@ class AdminState:
 
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(LOGIN_LIMITS))
     pending: dict[str, PendingUpload] = field(default_factory=dict)
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
 ADMIN: web.AppKey[AdminState] = web.AppKey("admin", AdminState)
