@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from support.browser import (
     AXE_PATH,
     Browser,
@@ -42,7 +42,15 @@ PAGES: dict[str, str] = {
     "/third-party": _HEAD.format(title="Leaky")
     + '<body><main><h1>Leaky</h1><img src="{other}/pixel.svg" alt="pixel"></main></body></html>',
     "/throws": _HEAD.format(title="Throws")
-    + "<body><main><h1>Throws</h1><script>null.boom;</script></main></body></html>",
+    + "<body><main><h1>Throws</h1><script>console.error('logged', 42); null.boom;</script></main></body></html>",
+    "/broken-image": _HEAD.format(title="Broken")
+    + '<body><main><h1>Broken</h1><img src="/missing.png" alt="gone"></main></body></html>',
+    "/framed": _HEAD.format(title="Framed")
+    + '<body><main><h1>Framed</h1><iframe sandbox title="other" src="{other}/accessible"></iframe></main></body></html>',
+    "/upload": _HEAD.format(title="Upload")
+    + """<body><main><h1>Upload</h1><form action="/upload" method="post" enctype="multipart/form-data">
+<label for="file">Spreadsheet</label> <input type="file" id="file" name="file">
+<button type="submit">Upload</button></form></main></body></html>""",
 }
 
 PIXEL_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
@@ -63,6 +71,14 @@ async def _search(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
+async def _received(request: web.Request) -> web.Response:
+    field = await (await request.multipart()).next()
+    assert isinstance(field, BodyPartReader)
+    body = (await field.read()).decode()
+    html = _HEAD.format(title="Received") + f"<body><main><h1>Received {field.filename}: {body}</h1></main></body></html>"
+    return web.Response(text=html, content_type="text/html")
+
+
 async def _pixel(request: web.Request) -> web.Response:
     return web.Response(text=PIXEL_SVG, content_type="image/svg+xml")
 
@@ -74,6 +90,7 @@ async def site(aiohttp_server: Any) -> str:
         app.router.add_get(path, _page)
     app.router.add_get("/search", _search)
     app.router.add_get("/pixel.svg", _pixel)
+    app.router.add_post("/upload", _received)
     server = await aiohttp_server(app, host="127.0.0.1")
     return f"http://127.0.0.1:{server.port}"
 
@@ -224,6 +241,38 @@ async def test_page_script_errors_are_recorded(browser: Browser, site: str) -> N
     page = await browser.new_page()
     await page.goto(site + "/throws")
     assert any("TypeError" in e for e in page.errors), page.errors
+    assert "logged 42" in page.errors, page.errors
+
+
+async def test_chromiums_own_failed_to_load_lines_are_not_page_errors(browser: Browser, site: str) -> None:
+    page = await browser.new_page()
+    await page.goto(site + "/broken-image")
+    assert site + "/missing.png" in page.requests
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+async def test_a_chosen_file_is_uploaded_by_the_form(
+    browser: Browser, site: str, tmp_path: Path, javascript: bool
+) -> None:
+    chosen = tmp_path / "groups.csv"
+    chosen.write_text("name,postcode")
+    page = await browser.new_page(javascript=javascript)
+    await page.goto(site + "/upload")
+    await page.set_input_files("#file", chosen)
+    await page.click("button[type=submit]")
+    assert await page.wait_for_navigation() == 200
+    assert "Received groups.csv: name,postcode" in await page.text()
+
+
+async def test_frames_reach_a_sandboxed_iframe_on_another_site(browser: Browser, site: str) -> None:
+    page = await browser.new_page()
+    await page.goto(site + "/framed")
+    other = site.replace("127.0.0.1", "localhost")
+    [frame] = page.frames(other)
+    assert frame.url == other + "/accessible"
+    assert await frame.evaluate("document.querySelector('h1').textContent") == "Find a group"
+    assert page.frames("http://nowhere.invalid") == []
 
 
 async def test_missing_element_is_a_clear_error(browser: Browser, site: str) -> None:

@@ -24,9 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from playwright.async_api import BrowserContext, CDPSession, Request, Response, async_playwright
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import ConsoleMessage
+from playwright.async_api import BrowserContext, CDPSession, ConsoleMessage, Request, Response, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame as PlaywrightFrame
 from playwright.async_api import Page as PlaywrightPage
@@ -261,9 +260,9 @@ class Page:
 
     def _on_response(self, response: Response) -> None:
         request = response.request
-        if request.resource_type == "document" and request.is_navigation_request():
-            if request.frame is self._page.main_frame:
-                self._statuses.append(response.status)
+        main_document = request.resource_type == "document" and request.is_navigation_request()
+        if main_document and request.frame is self._page.main_frame:
+            self._statuses.append(response.status)
 
     def _on_page_error(self, error: PlaywrightError) -> None:
         self.errors.append(f"{error.name}: {error.message}" if error.name else error.message)
@@ -339,9 +338,7 @@ class Page:
         """The page's child frames whose URL starts with ``url_prefix`` (sandboxed iframes
         run in processes of their own; Playwright follows them all the same)."""
         main = self._page.main_frame
-        return [
-            Frame(f, self._timeout) for f in self._page.frames if f is not main and f.url.startswith(url_prefix)
-        ]
+        return [Frame(f, self._timeout) for f in self._page.frames if f is not main and f.url.startswith(url_prefix)]
 
     async def text(self) -> str:
         """The visible text of the body, as a reader would see it."""

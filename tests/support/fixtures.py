@@ -33,7 +33,10 @@ def require_tool(present: bool, what: str, install: str) -> None:
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    """A fresh headless chromium for one test (launch costs well under a second)."""
+    """A fresh Playwright driver and headless chromium for one test (under a second to start).
+
+    Function-scoped because Playwright's objects belong to the event loop that made them,
+    and each test runs on its own loop (asyncio_default_fixture_loop_scope in pyproject.toml)."""
     require_tool(CHROMIUM.exists(), f"chromium ({CHROMIUM})", "apt-get install chromium")
     async with Browser.launch() as launched:
         yield launched
