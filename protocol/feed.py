@@ -8,7 +8,8 @@ node's own sync share them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Literal, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -150,9 +151,7 @@ def check_walk_step(requested_after: int | None, page: WalkPage) -> None:
     last = floor
     for item in page.items:
         if item.modified <= last:
-            raise InvalidFeed(
-                f"item {item.id} has modified {item.modified}, not above {last}: the feed went backwards"
-            )
+            raise InvalidFeed(f"item {item.id} has modified {item.modified}, not above {last}: the feed went backwards")
         last = item.modified
         if item.state == "updated" and not _present(item.data):
             raise InvalidFeed(f"updated item {item.id} has no data")

@@ -98,7 +98,9 @@ def publisher_id(genesis_payload: bytes) -> str:
 _ENCODER = msgspec.json.Encoder()
 
 
-def make_genesis(signing: list[str], recovery_key: Ed25519PrivateKey, *, created: str, extra_recovery: list[str] | None = None) -> dsse.Envelope:
+def make_genesis(
+    signing: list[str], recovery_key: Ed25519PrivateKey, *, created: str, extra_recovery: list[str] | None = None
+) -> dsse.Envelope:
     recovery = [keyid_for(recovery_key.public_key()), *(extra_recovery or [])]
     entry = KeyLogEntry(op="genesis", signing=signing, recovery=recovery, created=created)
     return dsse.seal(_ENCODER.encode(entry), dsse.KEYLOG_TYPE, recovery_key)

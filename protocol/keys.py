@@ -77,7 +77,7 @@ def public_key_for(keyid: str) -> Ed25519PublicKey:
     if not keyid.startswith(KEYID_PREFIX):
         raise UnknownKey(f"keyid {keyid[:60]!r} is not an ed25519: keyid")
     try:
-        raw = b64url_decode(keyid[len(KEYID_PREFIX):])
+        raw = b64url_decode(keyid[len(KEYID_PREFIX) :])
     except ValueError as e:
         raise UnknownKey(f"keyid {keyid[:60]!r} is not valid base64url") from e
     if len(raw) != 32:

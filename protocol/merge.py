@@ -11,8 +11,9 @@ versions like any other.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 __all__ = ["Held", "Outcome", "Decision", "decide", "MERGE_TABLE", "winners"]
 

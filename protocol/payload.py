@@ -86,9 +86,7 @@ def _check_string(value: str, path: str) -> None:
         raise InvalidPayload(path, "lone surrogate in string", reason="lone-surrogate") from None
     found = _NONCHARACTER.search(value)
     if found is not None:
-        raise InvalidPayload(
-            path, f"Unicode noncharacter U+{ord(found.group()):04X} in string", reason="noncharacter"
-        )
+        raise InvalidPayload(path, f"Unicode noncharacter U+{ord(found.group()):04X} in string", reason="noncharacter")
 
 
 def _walk(value: Any, path: str, depth: int) -> Any:
@@ -97,9 +95,7 @@ def _walk(value: Any, path: str, depth: int) -> Any:
         raise InvalidPayload(path, f"nested deeper than {MAX_DEPTH} levels", reason="too-deep")
     if isinstance(value, _Pairs):
         if value.duplicate is not None:
-            raise InvalidPayload(
-                _child(path, value.duplicate), "duplicate key", reason="duplicate-key"
-            )
+            raise InvalidPayload(_child(path, value.duplicate), "duplicate key", reason="duplicate-key")
         out: dict[str, Any] = {}
         for key, item in value.items():
             if not key.isascii():
@@ -113,9 +109,8 @@ def _walk(value: Any, path: str, depth: int) -> Any:
         return value
     if isinstance(value, _NonInteger):
         raise InvalidPayload(path, f"non-integer number {value.text}", reason="non-integer-number")
-    if isinstance(value, int) and not isinstance(value, bool):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise InvalidPayload(path, "integer outside ±(2**53-1)", reason="integer-range")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        raise InvalidPayload(path, "integer outside ±(2**53-1)", reason="integer-range")
     return value
 
 

@@ -22,11 +22,13 @@ def next_rev(now_us: int, last_rev: int) -> int:
 
 def rfc3339(us: int) -> str:
     """A display timestamp for ``updated`` from microseconds since the epoch."""
-    t = dt.datetime.fromtimestamp(us / 1_000_000, tz=dt.timezone.utc)
+    t = dt.datetime.fromtimestamp(us / 1_000_000, tz=dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def seal_version(version: Record | Tombstone, private: Ed25519PrivateKey, *, checked: bool = False) -> tuple[dsse.Envelope, bytes]:
+def seal_version(
+    version: Record | Tombstone, private: Ed25519PrivateKey, *, checked: bool = False
+) -> tuple[dsse.Envelope, bytes]:
     """Encode once, check it decodes under the receivers' rules, and sign the bytes.
 
     A publisher must never emit what receivers refuse.  ``checked=True`` is

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Final, Literal, Union
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -172,9 +172,7 @@ class PublicLocation(Struct, kw_only=True, omit_defaults=True, tag_field="type",
     lon: Annotated[str, Meta(pattern=_LON)] | None = None
 
 
-class AreaLocation(
-    Struct, kw_only=True, omit_defaults=True, tag_field="type", tag="area", forbid_unknown_fields=True
-):
+class AreaLocation(Struct, kw_only=True, omit_defaults=True, tag_field="type", tag="area", forbid_unknown_fields=True):
     """Only the area of a private meeting place (spec §8).
 
     There is deliberately no field that could hold an address or a full
@@ -187,7 +185,7 @@ class AreaLocation(
     lon: Annotated[str, Meta(pattern=_LON)] | None = None
 
 
-Location = Union[PublicLocation, AreaLocation]
+Location = PublicLocation | AreaLocation
 
 
 class Join(Struct, kw_only=True, omit_defaults=True):
@@ -250,7 +248,9 @@ class Record(Struct, kw_only=True, omit_defaults=True):
     join: Join | None = None
     cost: Cost | None = None
     accessibility: Annotated[list[Text], Meta(max_length=20)] = []
-    languages: Annotated[list[Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]], Meta(max_length=20)] = []
+    languages: Annotated[
+        list[Annotated[str, Meta(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]], Meta(max_length=20)
+    ] = []
     contact: Contact | None = None
     website: Url | None = None
     organisation: OrganisationRef | None = None
@@ -271,7 +271,7 @@ class Tombstone(Struct, kw_only=True, forbid_unknown_fields=True):
     deleted: Literal[True]
 
 
-Version = Union[Record, Tombstone]
+Version = Record | Tombstone
 
 _MSGSPEC_PATH = re.compile(r"^(?P<problem>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.S)
 
@@ -314,7 +314,10 @@ def _check_privacy(record: Record) -> None:
         )
 
 
-_TYPED: dict[type, msgspec.json.Decoder[Any]] = {Record: msgspec.json.Decoder(Record), Tombstone: msgspec.json.Decoder(Tombstone)}
+_TYPED: dict[type, msgspec.json.Decoder[Any]] = {
+    Record: msgspec.json.Decoder(Record),
+    Tombstone: msgspec.json.Decoder(Tombstone),
+}
 
 
 def decode_version(body: bytes) -> Version:

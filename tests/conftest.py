@@ -9,7 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nodeutil import NodeHandle, make_node  # noqa: E402
+from nodeutil import NodeHandle, make_node
+
+# The browser and node_tools fixtures (tests/support/fixtures.py), for every test module.
+pytest_plugins = ["support.fixtures"]
 
 
 @pytest.fixture

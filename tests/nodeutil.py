@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -24,7 +25,7 @@ from node.core.config import Config, load_config
 from node.core.context import now_us
 from node.publishing.lifecycle import init_node
 from node.publishing.publisher import ListingIn, delete, load_identity, publish
-from node.storage.store import connect, get_meta, transaction
+from node.storage.store import connect, transaction
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -77,7 +78,9 @@ class NodeHandle:
             conn.close()
 
 
-def make_node(directory: Path, name: str = "Test Network", *, port: int | None = None, sync_interval: int | None = None) -> NodeHandle:
+def make_node(
+    directory: Path, name: str = "Test Network", *, port: int | None = None, sync_interval: int | None = None
+) -> NodeHandle:
     port = port or free_port()
     result = init_node(directory, name=name, url=f"http://127.0.0.1:{port}", port=port, contact="hello@example.org")
     if sync_interval is not None:
@@ -97,13 +100,24 @@ def example_listings(network: str) -> list[tuple[str, dict[str, Any]]]:
 
 def group(i: int, **extra: Any) -> tuple[str, dict[str, Any]]:
     """A small valid group listing for bulk tests."""
-    return f"group-{i:06d}", {"kind": "group", "name": f"Peer group {i}", "summary": "A friendly peer support group.", **extra}
+    return f"group-{i:06d}", {
+        "kind": "group",
+        "name": f"Peer group {i}",
+        "summary": "A friendly peer support group.",
+        **extra,
+    }
 
 
-def signpost(*args: str, check: bool = True, timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def signpost(
+    *args: str, check: bool = True, timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``signpost`` command line in a subprocess."""
     proc = subprocess.run(
-        [sys.executable, "-m", "node", *args], capture_output=True, text=True, timeout=timeout, input=input,
+        [sys.executable, "-m", "node", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     if check and proc.returncode != 0:
@@ -119,10 +133,12 @@ class ServeProcess:
         self.log = node.directory / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> "ServeProcess":
+    def start(self, timeout: float = 30) -> ServeProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "node", "serve", "--dir", str(self.node.directory), "--port", str(self.node.port)],
-            stdout=self.log.open("ab"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -149,7 +165,7 @@ class ServeProcess:
             self.proc.kill()
             self.proc.wait()
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -28,11 +28,17 @@ SCRIPTS = (
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("script", "result", "needs"), SCRIPTS, ids=[s[0] for s in SCRIPTS])
-def test_benchmark_runs_at_smoke_size_and_ends_with_its_result_line(script: str, result: str, needs: str | None, tmp_path: Path) -> None:
+def test_benchmark_runs_at_smoke_size_and_ends_with_its_result_line(
+    script: str, result: str, needs: str | None, tmp_path: Path
+) -> None:
     if needs is not None and shutil.which(needs, path=str(Path(sys.executable).parent)) is None:
         pytest.skip(f"{script} compares against {needs}, a benchmark-only tool: pip install {needs}")
     proc = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick"], capture_output=True, text=True, timeout=600, cwd=REPO,
+        [sys.executable, str(BENCH / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
         env={**__import__("os").environ, "SIGNPOST_BENCH_CACHE": str(tmp_path / "cache")},
     )
     assert proc.returncode == 0, f"{script} --quick exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"

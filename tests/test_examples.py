@@ -226,12 +226,21 @@ def test_review_dates_exercise_every_freshness_band(network: str, band: str) -> 
 
 # The schedule shapes the demo must show, as (description, predicate over a schedule).
 SCHEDULE_SHAPES: dict[str, Any] = {
-    "weekly on a weekday": lambda s: any(r["freq"] == "weekly" and r.get("interval", 1) == 1 and set(r["byday"]) & {"MO", "TU", "WE", "TH", "FR"} for r in s.get("rules", [])),
+    "weekly on a weekday": lambda s: any(
+        r["freq"] == "weekly" and r.get("interval", 1) == 1 and set(r["byday"]) & {"MO", "TU", "WE", "TH", "FR"}
+        for r in s.get("rules", [])
+    ),
     "weekly on Saturday": lambda s: any(r["freq"] == "weekly" and "SA" in r["byday"] for r in s.get("rules", [])),
     "weekly on Sunday": lambda s: any(r["freq"] == "weekly" and "SU" in r["byday"] for r in s.get("rules", [])),
-    "fortnightly": lambda s: any(r["freq"] == "weekly" and r.get("interval") == 2 and "starts" in r for r in s.get("rules", [])),
-    "first weekday of the month": lambda s: any(r["freq"] == "monthly" and any(d.startswith("1") for d in r["byday"]) for r in s.get("rules", [])),
-    "last weekday of the month": lambda s: any(r["freq"] == "monthly" and any(d.startswith("-1") for d in r["byday"]) for r in s.get("rules", [])),
+    "fortnightly": lambda s: any(
+        r["freq"] == "weekly" and r.get("interval") == 2 and "starts" in r for r in s.get("rules", [])
+    ),
+    "first weekday of the month": lambda s: any(
+        r["freq"] == "monthly" and any(d.startswith("1") for d in r["byday"]) for r in s.get("rules", [])
+    ),
+    "last weekday of the month": lambda s: any(
+        r["freq"] == "monthly" and any(d.startswith("-1") for d in r["byday"]) for r in s.get("rules", [])
+    ),
     "past midnight": lambda s: any(r.get("closes", "99") < r.get("opens", "00") for r in s.get("rules", [])),
     "one-off dates": lambda s: bool(s.get("dates")),
     "a cancelled date": lambda s: any(e.get("cancelled", True) for e in s.get("exceptions", [])),

@@ -157,10 +157,17 @@ def test_attribution_is_shipped_with_the_data() -> None:
     assert " ".join(ATTRIBUTION.split()) in " ".join(readme.split())
 
 
-@pytest.mark.parametrize(("typed", "authority"), [
-    ("Cardiff", "Caerdydd - Cardiff"), ("caerdydd", "Caerdydd - Cardiff"), ("Swansea", "Abertawe - Swansea"),
-    ("Abertawe", "Abertawe - Swansea"), ("Newport", "Casnewydd - Newport"), ("Vale of Glamorgan", "Bro Morgannwg - the Vale of Glamorgan"),
-])
+@pytest.mark.parametrize(
+    ("typed", "authority"),
+    [
+        ("Cardiff", "Caerdydd - Cardiff"),
+        ("caerdydd", "Caerdydd - Cardiff"),
+        ("Swansea", "Abertawe - Swansea"),
+        ("Abertawe", "Abertawe - Swansea"),
+        ("Newport", "Casnewydd - Newport"),
+        ("Vale of Glamorgan", "Bro Morgannwg - the Vale of Glamorgan"),
+    ],
+)
 def test_welsh_authorities_are_found_by_either_name(typed: str, authority: str) -> None:
     place = Geo.load().lookup_place(typed)
     assert place is not None and place.district_name == authority

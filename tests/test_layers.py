@@ -42,17 +42,29 @@ def test_the_layering_contracts_hold() -> None:
 
 BREAKS = [
     pytest.param(
-        "node/storage/ledger.py", "import node.web.app", "storage-below", "node.storage.ledger -> node.web.app", id="storage-imports-web"
+        "node/storage/ledger.py",
+        "import node.web.app",
+        "storage-below",
+        "node.storage.ledger -> node.web.app",
+        id="storage-imports-web",
     ),
-    pytest.param("protocol/merge.py", "import node", "protocol-pure", "protocol.merge -> node", id="protocol-imports-node"),
     pytest.param(
-        "node/directory/geo.py", "import node.cli.commands", "no-web-below", "node.directory.geo -> node.cli.commands", id="directory-imports-cli"
+        "protocol/merge.py", "import node", "protocol-pure", "protocol.merge -> node", id="protocol-imports-node"
+    ),
+    pytest.param(
+        "node/directory/geo.py",
+        "import node.cli.commands",
+        "no-web-below",
+        "node.directory.geo -> node.cli.commands",
+        id="directory-imports-cli",
     ),
 ]
 
 
 @pytest.mark.parametrize(("module", "line", "contract", "chain"), BREAKS)
-def test_a_forbidden_import_breaks_its_contract(tmp_path: Path, module: str, line: str, contract: str, chain: str) -> None:
+def test_a_forbidden_import_breaks_its_contract(
+    tmp_path: Path, module: str, line: str, contract: str, chain: str
+) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for package in ("protocol", "node"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=ignore)
@@ -107,7 +119,9 @@ def private_reaches(source: str, here: str, *, package: bool = False) -> list[st
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                modules[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                modules[alias.asname or alias.name.split(".")[0]] = (
+                    alias.name if alias.asname else alias.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom):
             origin = _absolute(here, package, node)
             for alias in node.names:
@@ -133,7 +147,9 @@ def test_no_module_reaches_a_private_name_of_another() -> None:
     found = []
     for path in _modules(NODE):
         here, package = _module_name(path)
-        found += [f"{path.relative_to(ROOT)}:{hit}" for hit in private_reaches(path.read_text("utf-8"), here, package=package)]
+        found += [
+            f"{path.relative_to(ROOT)}:{hit}" for hit in private_reaches(path.read_text("utf-8"), here, package=package)
+        ]
     assert not found, "private names reached from another module:\n" + "\n".join(found)
 
 
@@ -143,7 +159,9 @@ def sql_in(source: str) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
             found.append(f"{node.lineno}: .{node.func.attr}(...)")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):  # an f-string's text parts are Constants too
+        elif isinstance(node, ast.Constant) and isinstance(
+            node.value, str
+        ):  # an f-string's text parts are Constants too
             words = node.value.split(None, 1)
             if len(words) == 2 and words[0] in SQL_WORDS:
                 found.append(f"{node.lineno}: {node.value.strip()[:60]!r}")

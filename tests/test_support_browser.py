@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import BodyPartReader, web
+
 from support.browser import (
     AXE_PATH,
     Browser,
@@ -21,7 +22,7 @@ from support.browser import (
     NavigationError,
     Page,
 )
-from support.fixtures import browser, require_tool  # noqa: F401  (browser: a fixture, used by name)
+from support.fixtures import require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -75,7 +76,9 @@ async def _received(request: web.Request) -> web.Response:
     field = await (await request.multipart()).next()
     assert isinstance(field, BodyPartReader)
     body = (await field.read()).decode()
-    html = _HEAD.format(title="Received") + f"<body><main><h1>Received {field.filename}: {body}</h1></main></body></html>"
+    html = (
+        _HEAD.format(title="Received") + f"<body><main><h1>Received {field.filename}: {body}</h1></main></body></html>"
+    )
     return web.Response(text=html, content_type="text/html")
 
 
@@ -150,9 +153,7 @@ async def test_javascript_switch_controls_page_scripts(
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-async def test_form_fill_click_and_navigation_reach_the_server(
-    browser: Browser, site: str, javascript: bool
-) -> None:
+async def test_form_fill_click_and_navigation_reach_the_server(browser: Browser, site: str, javascript: bool) -> None:
     page = await browser.new_page(javascript=javascript)
     await page.goto(site + "/accessible")
     await page.fill("#q", "LS6 1AA")
@@ -314,7 +315,7 @@ async def test_a_browser_that_dies_at_launch_reports_its_stderr(tmp_path: Path) 
     fake = tmp_path / "chromium"
     fake.write_text("#!/bin/sh\necho 'cannot open display: fake failure' >&2\nexit 3\n")
     fake.chmod(0o755)
-    with pytest.raises(BrowserError, match="(?s)exited with status 3.*fake failure"):
+    with pytest.raises(BrowserError, match=r"(?s)exited with status 3.*fake failure"):
         async with Browser.launch(executable=fake):
             pass
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from support.fixtures import node_tools  # noqa: F401  (a fixture, used by name)
+
 from support.rpde import RpdeReport, validate_rpde
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("node_tools")]
@@ -64,7 +64,11 @@ async def _serve_page(request: web.Request) -> web.Response:
         else:
             next_url = f"{base}?afterChangeNumber=1"
         cache = "public, max-age=8"
-    items = [dict(item, modified=f"2025-01-0{item['modified']}T00:00:00Z") for item in page] if feed.modified_as_text else page
+    items = (
+        [dict(item, modified=f"2025-01-0{item['modified']}T00:00:00Z") for item in page]
+        if feed.modified_as_text
+        else page
+    )
     body: dict[str, Any] = {"next": next_url, "items": items}
     if feed.license:
         body["license"] = LICENSE
@@ -99,7 +103,9 @@ async def test_correct_feed_has_no_failures(aiohttp_server: Any) -> None:
 
 BROKEN = [
     pytest.param(Feed(next_mode="self"), {"NextPageNotCurrentPageRule"}, id="next-never-advances"),
-    pytest.param(Feed(next_mode="backwards"), {"AfterChangeNumberRule", "DuplicateItemsRule"}, id="next-goes-backwards"),
+    pytest.param(
+        Feed(next_mode="backwards"), {"AfterChangeNumberRule", "DuplicateItemsRule"}, id="next-goes-backwards"
+    ),
     pytest.param(
         Feed(items=tuple(sorted(_items(), key=lambda i: i["id"], reverse=True))),
         {"DuplicateItemsRule"},

@@ -12,21 +12,29 @@ import asyncio
 import functools
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from protocol.errors import SignpostError
-
 from node import SOFTWARE
 from node.core.config import Config, load_config
+from protocol.errors import SignpostError
+
+if TYPE_CHECKING:
+    from node.publishing.keyops import KeyChange
 
 T = TypeVar("T")
 
 DIR_OPTION = click.option(
-    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-    envvar="SIGNPOST_DIR", help="The node directory (holds signpost.toml, keys and the database).",
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    envvar="SIGNPOST_DIR",
+    help="The node directory (holds signpost.toml, keys and the database).",
 )
 
 
@@ -63,7 +71,6 @@ def main() -> None:
 
 def _config(directory: Path) -> Config:
     return load_config(directory)
-
 
 
 def _open_node(directory: Path):  # type: ignore[no-untyped-def]
@@ -108,18 +115,32 @@ def _echo_json(value: Any) -> None:
 @click.option("--port", type=int, default=8080, show_default=True, help="Port `signpost serve` listens on.")
 @click.option("--contact", default=None, help="Your network's own contact (shown on listings without one).")
 @click.option("--license", "license_", default=None, help="Licence URL for your listings (default CC BY 4.0).")
-@click.option("--password", default=None, help="Console password (prompted for if not given; leave empty to set later).")
+@click.option(
+    "--password", default=None, help="Console password (prompted for if not given; leave empty to set later)."
+)
 @friendly
-def init(directory: Path, name: str, url: str, port: int, contact: str | None, license_: str | None, password: str | None) -> None:
+def init(
+    directory: Path, name: str, url: str, port: int, contact: str | None, license_: str | None, password: str | None
+) -> None:
     """Create a new node: keys, key log, config and database."""
     from node.core.config import DEFAULT_LICENSE
     from node.publishing.lifecycle import init_node
     from node.web.passwords import hash_password
 
     if password is None and sys.stdin.isatty():
-        password = click.prompt("Choose a console password (at least 10 characters; Enter to skip)", default="", hide_input=True, show_default=False)
+        password = click.prompt(
+            "Choose a console password (at least 10 characters; Enter to skip)",
+            default="",
+            hide_input=True,
+            show_default=False,
+        )
     result = init_node(
-        directory, name=name, url=url, port=port, contact=contact, license=license_ or DEFAULT_LICENSE,
+        directory,
+        name=name,
+        url=url,
+        port=port,
+        contact=contact,
+        license=license_ or DEFAULT_LICENSE,
         password_hash=hash_password(password) if password else None,
     )
     click.echo(f"Created node {name!r} in {directory}")
@@ -146,9 +167,9 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
     """Run the node: serve its feed and pages, and pull followed peers."""
     from aiohttp import web
 
-    from node.web.app import create_app
+    from node.core.addresses import is_loopback
     from node.core.errors import NodeError
-    from node.federation.fetch import is_loopback
+    from node.web.app import create_app
 
     config = _config(directory)
     host = host or config.node.host
@@ -172,10 +193,18 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
 @click.option("--dry-run", is_flag=True, help="Show what would change; publish nothing.")
 @click.option("--replace", is_flag=True, help="Full re-import: listings missing from FILE are deleted.")
 @click.option("--yes", is_flag=True, help="With --replace: do not ask for confirmation.")
-@click.option("--template", "template", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write a spreadsheet template to this .xlsx file and stop.")
+@click.option(
+    "--template",
+    "template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a spreadsheet template to this .xlsx file and stop.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly
-def import_(directory: Path, file: Path | None, dry_run: bool, replace: bool, yes: bool, template: Path | None, as_json: bool) -> None:
+def import_(
+    directory: Path, file: Path | None, dry_run: bool, replace: bool, yes: bool, template: Path | None, as_json: bool
+) -> None:
     """Import listings from a spreadsheet (CSV, XLSX) or JSON Lines file."""
     from node.importer.pipeline import import_file, render_plan
 
@@ -274,7 +303,9 @@ def follow(directory: Path, url: str, publisher: str | None, yes: bool) -> None:
                 _, log = await fetch_node_document(node, peer)
                 click.echo(f"{peer} is publisher {log.publisher}")
                 click.echo(f"Fingerprint: {fingerprint(log.publisher)}")
-                click.echo("Check this fingerprint with the peer's coordinator (by phone or email) before you trust it.")
+                click.echo(
+                    "Check this fingerprint with the peer's coordinator (by phone or email) before you trust it."
+                )
                 if not sys.stdin.isatty() or not click.confirm("Follow this peer?"):
                     raise click.ClickException("not followed; confirm interactively, or pass --publisher ID to pin it")
                 return await follow_peer(node, peer, publisher=log.publisher)
@@ -366,9 +397,15 @@ def check_feed(url: str, as_json: bool, max_pages: int) -> None:
     """Check any node's feed against the Signpost spec; exit 1 on any failure."""
     from node.federation.checkfeed import check_feed as run_check
 
-    result = run(run_check(url, max_pages=max_pages, progress=lambda n: click.echo(f"page {n}", err=True) if n % 20 == 0 else None))
+    result = run(
+        run_check(
+            url, max_pages=max_pages, progress=lambda n: click.echo(f"page {n}", err=True) if n % 20 == 0 else None
+        )
+    )
     if as_json:
-        _echo_json({"ok": not result.failures, "failures": result.failures, "records": result.records, "pages": result.pages})
+        _echo_json(
+            {"ok": not result.failures, "failures": result.failures, "records": result.records, "pages": result.pages}
+        )
     else:
         for failure in result.failures:
             click.echo(failure)
@@ -379,8 +416,21 @@ def check_feed(url: str, as_json: bool, max_pages: int) -> None:
 
 # --------------------------------------------------------------------- demo
 @main.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-nodes"), show_default=True, help="Where the three demo nodes live.")
-@click.option("--base-port", type=int, default=8101, show_default=True, help="Leeds gets this port, Lambeth the next, national the one after.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-nodes"),
+    show_default=True,
+    help="Where the three demo nodes live.",
+)
+@click.option(
+    "--base-port",
+    type=int,
+    default=8101,
+    show_default=True,
+    help="Leeds gets this port, Lambeth the next, national the one after.",
+)
 @click.option("--fresh", is_flag=True, help="Delete the demo nodes and start again.")
 @friendly
 def demo(directory: Path, base_port: int, fresh: bool) -> None:
@@ -429,7 +479,12 @@ def keys_show(directory: Path) -> None:
 @keys.command("rotate")
 @DIR_OPTION
 @click.option("--revoke", is_flag=True, help="The old key may be stolen: revoke it and re-sign every listing now.")
-@click.option("--words-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Read the recovery words from this file (if the recovery key is not on this machine).")
+@click.option(
+    "--words-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read the recovery words from this file (if the recovery key is not on this machine).",
+)
 @friendly
 def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
     """Start using a new signing key (planned), or revoke a compromised one (--revoke)."""
@@ -447,21 +502,43 @@ def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
     click.echo(f"New signing key {change.new_keyid} for {change.publisher}.")
     if change.revoked:
         click.echo(f"Revoked {', '.join(change.revoked)}; re-signed {change.republished} listing(s) and deletion(s).")
-        click.echo("Followers drop everything the old key signed and pick up the re-signed versions at their next pull.")
+        click.echo(
+            "Followers drop everything the old key signed and pick up the re-signed versions at their next pull."
+        )
     else:
-        click.echo("The old key is retired: what it signed stays valid. Followers learn the new key at their next pull.")
+        click.echo(
+            "The old key is retired: what it signed stays valid. Followers learn the new key at their next pull."
+        )
 
 
 @keys.command("recover")
 @DIR_OPTION
-@click.option("--from", "source", default=None, help="A node that carries your listings (a follower or aggregator), to rebuild a lost node from.")
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    help="A node that carries your listings (a follower or aggregator), to rebuild a lost node from.",
+)
 @click.option("--publisher", default=None, help="Your publisher id (sp1:...), with --from.")
 @click.option("--name", default=None, help="With --from: your network's name for the rebuilt node.")
 @click.option("--url", default=None, help="With --from: the rebuilt node's public URL.")
 @click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--words-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Read the 24 recovery words from this file.")
+@click.option(
+    "--words-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read the 24 recovery words from this file.",
+)
 @friendly
-def keys_recover(directory: Path, source: str | None, publisher: str | None, name: str | None, url: str | None, port: int, words_file: Path | None) -> None:
+def keys_recover(
+    directory: Path,
+    source: str | None,
+    publisher: str | None,
+    name: str | None,
+    url: str | None,
+    port: int,
+    words_file: Path | None,
+) -> None:
     """Rebuild this node's identity from its recovery words, revoking the old signing key.
 
     With the node's database still here, recovery happens in place.  On a new
@@ -482,21 +559,25 @@ def keys_recover(directory: Path, source: str | None, publisher: str | None, nam
     click.echo(f"Revoked {', '.join(change.revoked)}; re-signed {change.republished} listing(s) and deletion(s).")
 
 
-async def _recover_from(directory: Path, source: str, publisher: str | None, name: str | None, url: str | None, port: int, words: str):  # type: ignore[no-untyped-def]
+async def _recover_from(
+    directory: Path, source: str, publisher: str | None, name: str | None, url: str | None, port: int, words: str
+) -> KeyChange:
     import aiohttp
 
     from node.core.config import render_config
     from node.core.errors import NodeError
+    from node.federation.fetch import check_peer_url
     from node.federation.recover import fetch_identity
     from node.publishing.keyops import recover_into
     from node.publishing.keystore import settle_staged_key
     from node.storage.store import connect, init_schema, transaction
-    from node.federation.fetch import check_peer_url
 
     if not (publisher and name and url):
         raise NodeError("recovering from another node needs --publisher, --name and --url")
     if (directory / "signpost.toml").exists() or (directory / "signpost.db").exists():
-        raise NodeError(f"{directory} already holds a node", hint="recover in place without --from, or choose an empty --dir")
+        raise NodeError(
+            f"{directory} already holds a node", hint="recover in place without --from, or choose an empty --dir"
+        )
     source = check_peer_url(source, allow_insecure_http=False)
     async with aiohttp.ClientSession() as session:
         log, versions = await fetch_identity(session, source, publisher)
@@ -523,7 +604,9 @@ async def _recover_from(directory: Path, source: str, publisher: str | None, nam
 
 @main.command()
 @DIR_OPTION
-@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input (for scripts).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from the first line of standard input (for scripts)."
+)
 @friendly
 def password(directory: Path, password_stdin: bool) -> None:
     """Set or change the console password (the /admin pages).
@@ -538,6 +621,8 @@ def password(directory: Path, password_stdin: bool) -> None:
     if password_stdin:
         new = sys.stdin.readline().rstrip("\r\n")
     else:
-        new = click.prompt(f"New console password (at least {MIN_LENGTH} characters)", hide_input=True, confirmation_prompt=True)
+        new = click.prompt(
+            f"New console password (at least {MIN_LENGTH} characters)", hide_input=True, confirmation_prompt=True
+        )
     write_password_hash(directory, hash_password(new))
     click.echo(f"Console password set. Sign in at {_config(directory).base_url}/admin")

@@ -8,6 +8,7 @@ file, exactly as a coordinator would run one.  Ctrl-C stops all three.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -77,10 +78,8 @@ def _die_with_demo() -> None:
     """In each node process: stop if the demo itself is killed (Linux's PR_SET_PDEATHSIG)."""
     import ctypes
 
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -100,9 +99,9 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) ->
 async def _federate(national: Path, peers: list[Path]) -> None:
     import aiohttp
 
-    from node.web.app import open_node
     from node.federation.peers import follow
     from node.federation.sync import sync_once
+    from node.web.app import open_node
 
     node = open_node(load_config(national))
     node.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -116,7 +115,11 @@ async def _federate(national: Path, peers: list[Path]) -> None:
             conn.close()
             await follow(node, cfg.node.url, publisher=publisher)
         for report in await sync_once(node):
-            click.echo(f"  national pulled {report.peer}: {report.merged} merged" + (f" ({report.error})" if report.error else ""), err=True)
+            click.echo(
+                f"  national pulled {report.peer}: {report.merged} merged"
+                + (f" ({report.error})" if report.error else ""),
+                err=True,
+            )
     finally:
         await node.session.close()
         if node.syncer is not None:
@@ -136,9 +139,11 @@ def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
     try:
         for key in ("leeds", "lambeth", "national"):
             procs.append(
-                subprocess.Popen([sys.executable, "-m", "node", "serve", "--dir", str(dirs[key])], env=env, preexec_fn=_die_with_demo)
+                subprocess.Popen(
+                    [sys.executable, "-m", "node", "serve", "--dir", str(dirs[key])], env=env, preexec_fn=_die_with_demo
+                )
             )
-        for key, proc in zip(("leeds", "lambeth", "national"), procs):
+        for key, proc in zip(("leeds", "lambeth", "national"), procs, strict=False):
             _wait_ready(load_config(dirs[key]).node.url, proc)
         asyncio.run(_federate(dirs["national"], [dirs["leeds"], dirs["lambeth"]]))
         urls = {key: load_config(d).node.url for key, d in dirs.items()}

@@ -18,8 +18,19 @@ from tomlkit.items import Table
 
 from node.core.errors import ConfigError, NotANode
 
-__all__ = ["NodeSettings", "SyncSettings", "AdminSettings", "ImportSettings", "Config", "load_config", "render_config", "update_config",
-           "write_password_hash", "CONFIG_NAME", "DEFAULT_LICENSE"]
+__all__ = [
+    "NodeSettings",
+    "SyncSettings",
+    "AdminSettings",
+    "ImportSettings",
+    "Config",
+    "load_config",
+    "render_config",
+    "update_config",
+    "write_password_hash",
+    "CONFIG_NAME",
+    "DEFAULT_LICENSE",
+]
 
 CONFIG_NAME = "signpost.toml"
 DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -103,11 +114,19 @@ def _parse(text: str, path: Path) -> Config:
         m = re.search(r"unknown field `([^`]+)`", message) or re.search(r"at `\$\.(?:\w+\.)*(\w+)", message)
         line = _line_of(text, m.group(1)) if m else None
         where = f"{path}, line {line}" if line else str(path)
-        raise ConfigError(f"{where}: {message}", hint="check the spelling against the settings in docs/configuration.md") from e
+        raise ConfigError(
+            f"{where}: {message}", hint="check the spelling against the settings in docs/configuration.md"
+        ) from e
 
 
 def render_config(
-    *, name: str, url: str, port: int, license: str = DEFAULT_LICENSE, contact: str | None = None, password_hash: str | None = None
+    *,
+    name: str,
+    url: str,
+    port: int,
+    license: str = DEFAULT_LICENSE,
+    contact: str | None = None,
+    password_hash: str | None = None,
 ) -> str:
     """The ``signpost.toml`` that ``signpost init`` writes, with comments a coordinator can follow.
 
@@ -139,7 +158,9 @@ def render_config(
     return tomlkit.dumps(doc)
 
 
-def update_config(directory: Path, section: str, key: str, value: str | int | float | bool, *, comment: str | None = None) -> None:
+def update_config(
+    directory: Path, section: str, key: str, value: str | int | float | bool, *, comment: str | None = None
+) -> None:
     """Set ``[section] key = value`` in ``signpost.toml``, keeping the rest of the file as the coordinator wrote it.
 
     tomlkit edits the parsed document, so comments, blank lines and the order of keys

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from protocol.errors import SignpostError
 
-__all__ = ["NodeError", "ConfigError", "KeyFileError", "NotANode", "PeerUnavailable", "PeerRejected", "NotFound", "BadRequest"]
+__all__ = [
+    "NodeError",
+    "ConfigError",
+    "KeyFileError",
+    "NotANode",
+    "PeerUnavailable",
+    "PeerRejected",
+    "NotFound",
+    "BadRequest",
+]
 
 
 class NodeError(SignpostError):

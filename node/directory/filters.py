@@ -8,7 +8,7 @@ filtered set with exactly the rules :func:`node.directory.search.search` applies
 below, used by both):
 
 - closed listings never match; a listing not checked (``reviewed``) for
-  :data:`~node.federation.health.HIDDEN_DAYS` is hidden.  A listing with no ``reviewed``
+  :data:`~node.directory.freshness.HIDDEN_DAYS` is hidden.  A listing with no ``reviewed``
   date is shown (and flagged as possibly out of date).
 - ``q``: every word must appear (prefix match, English stemming, accents
   ignored) in the name, summary, description, topics, area or audience.  The
@@ -28,15 +28,15 @@ import functools
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Iterable, Literal, Mapping
-
-from protocol.records import KINDS, PUBLISHER_PATTERN, TOPICS, AreaLocation, PublicLocation, Record, Schedule
+from typing import Final, Literal
 
 from node.core.errors import BadRequest
+from node.directory.freshness import HIDDEN_DAYS, STALE_DAYS
 from node.directory.geo import Place, distance_km
 from node.directory.schedule import LONDON, Occurrence, effective_end, occurrences
-from node.federation.health import HIDDEN_DAYS, STALE_DAYS
+from protocol.records import KINDS, PUBLISHER_PATTERN, TOPICS, AreaLocation, PublicLocation, Record, Schedule
 
 __all__ = [
     "FILTER_PARAMS",
@@ -99,7 +99,30 @@ MAX_WORDS: Final = 8
 MAX_WORD_CHARS: Final = 40
 # Words too common to narrow a search; dropped so "groups for carers" finds carers' groups.
 STOPWORDS: Final = frozenset(
-    "a an and any are at by for from i in is it me my near of on or the to with".split()
+    [
+        "a",
+        "an",
+        "and",
+        "any",
+        "are",
+        "at",
+        "by",
+        "for",
+        "from",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "near",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+    ]
 )
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
@@ -177,7 +200,9 @@ def _one(params: Mapping[str, str], name: str) -> str:
     return " ".join(values[0].split()) if values else ""
 
 
-def _choices(params: Mapping[str, str], name: str, allowed: Iterable[str], aliases: Mapping[str, str] | None = None) -> tuple[str, ...]:
+def _choices(
+    params: Mapping[str, str], name: str, allowed: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
     allowed = tuple(allowed)
     out = []
     for v in _values(params, name):
@@ -207,7 +232,11 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     if within_raw:
         m = _WITHIN.match(within_raw)
         if not m or not (0.5 <= float(m.group(1)) <= MAX_RADIUS_KM):
-            raise FilterError("within", f"{within_raw[:40]!r} is not a distance", hint=f"give kilometres from 0.5 to {MAX_RADIUS_KM:g}, like 10km")
+            raise FilterError(
+                "within",
+                f"{within_raw[:40]!r} is not a distance",
+                hint=f"give kilometres from 0.5 to {MAX_RADIUS_KM:g}, like 10km",
+            )
         if not near:
             raise FilterError("within", "needs a place to measure from", hint="add near=, a postcode or town")
         within = float(m.group(1))
@@ -219,14 +248,21 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
         raise FilterError("when", f"{when_raw[:40]!r} is not one we know", hint=f"use one of: {', '.join(WHENS)}")
     publisher = _one(params, "publisher") or None
     if publisher is not None and not re.match(PUBLISHER_PATTERN, publisher):
-        raise FilterError("publisher", "is not a publisher id", hint="publisher ids look like sp1: followed by 26 letters and digits")
+        raise FilterError(
+            "publisher", "is not a publisher id", hint="publisher ids look like sp1: followed by 26 letters and digits"
+        )
     return Filters(
         q=q,
         near=near,
         within_km=within,
         kind=_choices(params, "kind", KINDS),
         topic=_choices(params, "topic", TOPICS),
-        delivery=_choices(params, "delivery", DELIVERY_FILTERS, {"in-person": "in_person", "inperson": "in_person", "telephone": "phone"}),
+        delivery=_choices(
+            params,
+            "delivery",
+            DELIVERY_FILTERS,
+            {"in-person": "in_person", "inperson": "in_person", "telephone": "phone"},
+        ),
         free=free_raw in _TRUE,
         when=when_raw or None,
         publisher=publisher,
@@ -289,7 +325,7 @@ def is_hidden(status: str, reviewed: str | None, now: dt.datetime, *, kept_visib
 
 
 def is_stale(reviewed: str | None, today: dt.date) -> bool:
-    """"May be out of date": not checked for :data:`~node.federation.health.STALE_DAYS`, or never."""
+    """ "May be out of date": not checked for :data:`~node.directory.freshness.STALE_DAYS`, or never."""
     return reviewed is None or reviewed < (today - dt.timedelta(days=STALE_DAYS)).isoformat()
 
 
@@ -385,7 +421,9 @@ def _coordinates(record: Record) -> tuple[float, float] | None:
     return None
 
 
-def within_reach(delivery: str, lat: float | None, lon: float | None, filters: Filters, place: Place) -> tuple[bool, float | None]:
+def within_reach(
+    delivery: str, lat: float | None, lon: float | None, filters: Filters, place: Place
+) -> tuple[bool, float | None]:
     """Whether a listing is near enough to ``place``, and its distance in km (``None`` if it has no point)."""
     distance = None if lat is None or lon is None else distance_km(place.lat, place.lon, lat, lon)
     if remote_ok(delivery, filters):
@@ -393,7 +431,9 @@ def within_reach(delivery: str, lat: float | None, lon: float | None, filters: F
     return distance is not None and distance <= radius_km(filters, place), distance
 
 
-def matches(record: Record, filters: Filters, *, place: Place | None, now: dt.datetime, kept_visible: bool = False) -> bool:
+def matches(
+    record: Record, filters: Filters, *, place: Place | None, now: dt.datetime, kept_visible: bool = False
+) -> bool:
     """Whether ``record`` is in the set :func:`node.directory.search.search` returns for ``filters`` at ``now``.
 
     ``place`` is the resolved ``filters.near`` (see :func:`node.directory.search.resolve_place`);
@@ -422,6 +462,4 @@ def matches(record: Record, filters: Filters, *, place: Place | None, now: dt.da
             return False
     if filters.when and not occurs(record.schedule, filters.when, now):
         return False
-    if filters.words and not _words_match(record, filters.words):
-        return False
-    return True
+    return not (filters.words and not _words_match(record, filters.words))

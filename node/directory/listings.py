@@ -13,10 +13,9 @@ import sqlite3
 
 import msgspec
 
-from protocol.records import Contact, Record
-
 from node.directory.slices import Slice, in_slice
 from node.storage.store import get_meta
+from protocol.records import Contact, Record
 
 __all__ = [
     "listing_payload",

@@ -25,8 +25,9 @@ rules live here once:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Final, Iterator
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rr
@@ -56,19 +57,62 @@ UNTIMED_LENGTH: Final = dt.timedelta(hours=1)
 BANK_HOLIDAYS: Final[frozenset[dt.date]] = frozenset(
     dt.date.fromisoformat(d)
     for d in (
-        "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25", "2025-12-25", "2025-12-26",
-        "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28",
-        "2027-01-01", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
-        "2028-01-03", "2028-04-14", "2028-04-17", "2028-05-01", "2028-05-29", "2028-08-28", "2028-12-25", "2028-12-26",
+        "2025-01-01",
+        "2025-04-18",
+        "2025-04-21",
+        "2025-05-05",
+        "2025-05-26",
+        "2025-08-25",
+        "2025-12-25",
+        "2025-12-26",
+        "2026-01-01",
+        "2026-04-03",
+        "2026-04-06",
+        "2026-05-04",
+        "2026-05-25",
+        "2026-08-31",
+        "2026-12-25",
+        "2026-12-28",
+        "2027-01-01",
+        "2027-03-26",
+        "2027-03-29",
+        "2027-05-03",
+        "2027-05-31",
+        "2027-08-30",
+        "2027-12-27",
+        "2027-12-28",
+        "2028-01-03",
+        "2028-04-14",
+        "2028-04-17",
+        "2028-05-01",
+        "2028-05-29",
+        "2028-08-28",
+        "2028-12-25",
+        "2028-12-26",
     )
 )
 
 _DAYS: Final = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
 _DAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _RR_DAYS: Final = (rr.MO, rr.TU, rr.WE, rr.TH, rr.FR, rr.SA, rr.SU)
-_ORDINALS: Final = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second to last", -3: "third to last"}
+_ORDINALS: Final = {
+    1: "first",
+    2: "second",
+    3: "third",
+    4: "fourth",
+    5: "fifth",
+    -1: "last",
+    -2: "second to last",
+    -3: "third to last",
+}
 _EVERY_N: Final = {1: "", 2: "other ", 3: "third ", 4: "fourth "}
-_MONTHS_N: Final = {1: "the month", 2: "every other month", 3: "every third month", 6: "every six months", 12: "every year"}
+_MONTHS_N: Final = {
+    1: "the month",
+    2: "every other month",
+    3: "every third month",
+    6: "every six months",
+    12: "every year",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +215,11 @@ def _describe_rule(rule: Rule, today: dt.date | None) -> str:
         days = [_DAYS[c[-2:]] for c in rule.byday]
         if not days and rule.starts:
             days = [dt.date.fromisoformat(rule.starts).weekday()]
-        head = _weekly_days(days, rule.interval) if days else ("Every week" if rule.interval == 1 else f"Every {rule.interval} weeks")
+        head = (
+            _weekly_days(days, rule.interval)
+            if days
+            else ("Every week" if rule.interval == 1 else f"Every {rule.interval} weeks")
+        )
     else:
         head = _monthly(rule)
     text = _with_times(head, rule.opens, rule.closes)
@@ -243,7 +291,7 @@ def describe(
 def _at(day: dt.date, hhmm: str) -> dt.datetime:
     """Wall-clock time in London; a time the spring clock change skips lands an hour later."""
     naive = dt.datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[3:]), tzinfo=LONDON)
-    return naive.astimezone(dt.timezone.utc).astimezone(LONDON)
+    return naive.astimezone(dt.UTC).astimezone(LONDON)
 
 
 def _make(day: dt.date, opens: str | None, closes: str | None, note: str | None = None) -> Occurrence:
@@ -313,7 +361,9 @@ def _rule_dates(rule: Rule, first: dt.date, last: dt.date) -> list[dt.date]:
         until=dt.datetime(until.year, until.month, until.day) if until else None,
     )
     lo = max(first, starts) if starts else first
-    hits = rule_set.between(dt.datetime(lo.year, lo.month, lo.day), dt.datetime(last.year, last.month, last.day), inc=True)
+    hits = rule_set.between(
+        dt.datetime(lo.year, lo.month, lo.day), dt.datetime(last.year, last.month, last.day), inc=True
+    )
     return [h.date() for h in hits]
 
 

@@ -20,20 +20,19 @@ never guesses, so a slice or API client gets exactly what its filters say.
 from __future__ import annotations
 
 import bisect
-import heapq
 import datetime as dt
 import functools
+import heapq
 import math
 import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 import msgspec
-
-from protocol.records import TOPICS, Record, Schedule
 
 from node.directory.filters import (
     FilterError,
@@ -53,6 +52,7 @@ from node.directory.filters import (
 )
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
+from protocol.records import TOPICS, Record, Schedule
 
 __all__ = [
     "Hit",
@@ -81,7 +81,11 @@ class UnknownPlace(FilterError):
     reason = "unknown-place"
 
     def __init__(self, text: str, suggestions: list[str]) -> None:
-        hint = f"did you mean {', '.join(suggestions[:3])}?" if suggestions else "try a postcode like LS6 3QR, a district like LS6, or a town"
+        hint = (
+            f"did you mean {', '.join(suggestions[:3])}?"
+            if suggestions
+            else "try a postcode like LS6 3QR, a district like LS6, or a town"
+        )
         super().__init__("near", f"we don't recognise the place {text[:60]!r}", hint=hint)
         self.place = text
         self.suggestions = suggestions
@@ -151,7 +155,10 @@ class _Row:
 def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = "either") -> tuple[str, list[Any]]:
     """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either"."""
     # A coordinator may keep a long-unchecked listing visible (node.storage.console.set_keep_visible).
-    sql = ["l.status != 'closed'", "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))"]
+    sql = [
+        "l.status != 'closed'",
+        "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))",
+    ]
     args: list[Any] = [hidden_cutoff(now)]
     if filters.publisher:
         sql.append("l.publisher = ?")
@@ -203,7 +210,9 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
     return " AND ".join(sql), args
 
 
-def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either", *, ranked: bool = False) -> tuple[str, list[Any]]:
+def _select(
+    filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either", *, ranked: bool = False
+) -> tuple[str, list[Any]]:
     """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected;
     otherwise words are an ``IN`` subquery, so an index (the bounding box) can drive the query."""
     where, args = _where(filters, place, now, near)
@@ -217,7 +226,9 @@ def _select(filters: Filters, place: Place | None, now: dt.datetime, columns: st
         where = f"l.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?) AND {where}"
         args = [fts_query(filters.words), *args]
     # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
-    table = "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
+    table = (
+        "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
+    )
     return f"SELECT {columns} FROM {table} WHERE {where}", args
 
 
@@ -326,7 +337,9 @@ def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: 
             if start is None:
                 continue
             seen.add(c.rowid)
-            key = c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else (start if filters.when else distance)
+            key = (
+                c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else (start if filters.when else distance)
+            )
             out.append(_Row(c.rowid, 0, key, distance, c.name))
         for c in _remote(conn, filters, now):
             if c.rowid in seen:
@@ -340,18 +353,30 @@ def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: 
     return out
 
 
-def _fast_page(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+def _fast_page(
+    conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row]]:
     """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
     if not filters.words:
         sql, args = _select(filters, None, now, "count(*)")
         total = int(conn.execute(sql, args).fetchone()[0])
         sql, args = _select(filters, None, now, "l.rowid, l.name")
-        rows = conn.execute(f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        rows = conn.execute(
+            f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]
+        ).fetchall()
         return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in rows]
     sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
     ranked = conn.execute(sql, args).fetchall()
     best = heapq.nsmallest(offset + limit, ranked, key=lambda r: (r[1], r[0]))[offset:]
-    names = dict(conn.execute(f"SELECT rowid, name FROM listings WHERE rowid IN ({','.join('?' * len(best))})", [r[0] for r in best]).fetchall()) if best else {}
+    names = (
+        dict(
+            conn.execute(
+                f"SELECT rowid, name FROM listings WHERE rowid IN ({','.join('?' * len(best))})", [r[0] for r in best]
+            ).fetchall()
+        )
+        if best
+        else {}
+    )
     return len(ranked), [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
 
 
@@ -381,7 +406,9 @@ def _local_by_distance(
     remotely, and a function giving those rowids (needed only when the page
     runs into the remote list).
     """
-    sql, args = _select(filters, place, now, f"l.rowid AS rowid, l.name AS name, l.delivery AS delivery, {_DISTANCE_SQL} AS d", "box")
+    sql, args = _select(
+        filters, place, now, f"l.rowid AS rowid, l.name AS name, l.delivery AS delivery, {_DISTANCE_SQL} AS d", "box"
+    )
     inner = f"SELECT * FROM ({sql}) WHERE d <= ?"
     args = [*_distance_args(place), *args, radius_km(filters, place)]
     remote = [d for d in ("online", "hybrid", "phone") if remote_ok(d, filters)] or ["-"]
@@ -394,17 +421,24 @@ def _local_by_distance(
     if rows:
         total, overlap = int(rows[0][3]), int(rows[0][4])
     else:
-        total, overlap = (int(v) for v in conn.execute(
-            f"SELECT count(*), total(delivery IN ({marks})) FROM ({inner})", [*remote, *args]
-        ).fetchone())
+        total, overlap = (
+            int(v)
+            for v in conn.execute(
+                f"SELECT count(*), total(delivery IN ({marks})) FROM ({inner})", [*remote, *args]
+            ).fetchone()
+        )
 
     def also_remote() -> set[int]:
-        return {r[0] for r in conn.execute(f"SELECT rowid FROM ({inner}) WHERE delivery IN ({marks})", [*args, *remote])}
+        return {
+            r[0] for r in conn.execute(f"SELECT rowid FROM ({inner}) WHERE delivery IN ({marks})", [*args, *remote])
+        }
 
     return total, [_Row(r[0], 0, r[2], r[2], r[1]) for r in rows], overlap, also_remote
 
 
-def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+def _near_page(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row]]:
     """A place without a time: the few listings in reach in person, then the (cached, already ordered)
     remote set, skipping those already listed as local; distances only for the page shown."""
     if not filters.words:
@@ -422,12 +456,22 @@ def _near_page(conn: sqlite3.Connection, filters: Filters, place: Place, now: dt
         local.append(_Row(c.rowid, 0, key, distance, c.name))
     local.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
     rowids = {r.rowid for r in local}
-    return _fill_with_remote(conn, filters, place, now, limit, offset, len(local), local[offset : offset + limit], overlap, lambda: rowids)
+    return _fill_with_remote(
+        conn, filters, place, now, limit, offset, len(local), local[offset : offset + limit], overlap, lambda: rowids
+    )
 
 
 def _fill_with_remote(
-    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int,
-    local_count: int, page: list[_Row], overlap: int, listed: Callable[[], set[int]],
+    conn: sqlite3.Connection,
+    filters: Filters,
+    place: Place,
+    now: dt.datetime,
+    limit: int,
+    offset: int,
+    local_count: int,
+    page: list[_Row],
+    overlap: int,
+    listed: Callable[[], set[int]],
 ) -> tuple[int, list[_Row]]:
     """After the in-reach listings come those offered online or by phone that were not already listed."""
     remote = _remote(conn, filters, now)
@@ -447,7 +491,9 @@ def _fill_with_remote(
     return local_count + len(remote) - overlap, page
 
 
-def _page(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+def _page(
+    conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row]]:
     if place is None and not filters.when:
         return _fast_page(conn, filters, now, limit, offset)
     if place is not None and not filters.when:
@@ -643,7 +689,9 @@ def _correct(conn: sqlite3.Connection, ws: tuple[str, ...]) -> str | None:
 # -- who published it --------------------------------------------------------
 
 
-def network_names(conn: sqlite3.Connection, publishers: list[str], *, own_publisher: str, own_name: str) -> dict[str, str]:
+def network_names(
+    conn: sqlite3.Connection, publishers: list[str], *, own_publisher: str, own_name: str
+) -> dict[str, str]:
     """Display names for publishers: their earliest organisation record, this node's name, the peer's name, or the id."""
     out: dict[str, str] = {}
     for p in dict.fromkeys(publishers):
@@ -657,7 +705,9 @@ def network_names(conn: sqlite3.Connection, publishers: list[str], *, own_publis
         if p == own_publisher:
             out[p] = own_name
             continue
-        row = conn.execute("SELECT name FROM peers WHERE publisher = ? AND name IS NOT NULL ORDER BY url LIMIT 1", (p,)).fetchone()
+        row = conn.execute(
+            "SELECT name FROM peers WHERE publisher = ? AND name IS NOT NULL ORDER BY url LIMIT 1", (p,)
+        ).fetchone()
         out[p] = str(row[0]) if row is not None else f"network {p[:12]}…"
     return out
 

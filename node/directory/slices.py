@@ -23,23 +23,23 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Mapping
+from typing import Final
 
 import msgspec
-
-from protocol.records import Record
 
 from node.directory.filters import FILTER_PARAMS, FilterError, Filters, matches, parse_filters
 from node.directory.geo import Place
 from node.directory.search import resolve_place
+from protocol.records import Record
 
 __all__ = ["SLICE_PARAMS", "Slice", "SliceRow", "parse_slice", "in_slice", "slice_rows"]
 
 SLICE_PARAMS: Final = FILTER_PARAMS - {"when"}
 # ``matches`` reads the clock only for ``when`` (refused here) and the age rule,
 # which slices leave out by judging the record without its ``reviewed`` date.
-_ANY_TIME: Final = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+_ANY_TIME: Final = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _RECORD = msgspec.json.Decoder(Record)
 
 

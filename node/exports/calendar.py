@@ -120,7 +120,10 @@ def _first_date(rule: Rule) -> dt.date | None:
 
 def _rule_has(rule: Rule, day: dt.date) -> bool:
     start = dt.datetime(day.year, day.month, day.day, tzinfo=LONDON)
-    return any(o.start.astimezone(LONDON).date() == day for o in occurrences(_rule_schedule(rule), start, start + dt.timedelta(days=1)))
+    return any(
+        o.start.astimezone(LONDON).date() == day
+        for o in occurrences(_rule_schedule(rule), start, start + dt.timedelta(days=1))
+    )
 
 
 def _rrule(rule: Rule, first: dt.date) -> vRecur:
@@ -143,7 +146,9 @@ def _rrule(rule: Rule, first: dt.date) -> vRecur:
         if rule.opens is None:
             recur["UNTIL"] = until
         else:  # a timed DTSTART needs a UTC UNTIL (RFC 5545 §3.3.10): the last second of the day in London
-            recur["UNTIL"] = dt.datetime(until.year, until.month, until.day, 23, 59, 59, tzinfo=LONDON).astimezone(dt.UTC)
+            recur["UNTIL"] = dt.datetime(until.year, until.month, until.day, 23, 59, 59, tzinfo=LONDON).astimezone(
+                dt.UTC
+            )
     recur["WKST"] = "MO"
     return vRecur(recur)
 
@@ -220,7 +225,11 @@ def listing_events(record: Record, *, url: str, network: str) -> list[Event]:
     for one in sorted(schedule.dates, key=lambda o: (o.date, o.opens or "")):
         if one.date in exceptions:
             continue
-        uid = base_uid if not events else f"{record.id}-{one.date}-{(one.opens or 'day').replace(':', '')}@{record.publisher}"
+        uid = (
+            base_uid
+            if not events
+            else f"{record.id}-{one.date}-{(one.opens or 'day').replace(':', '')}@{record.publisher}"
+        )
         event(uid, dt.date.fromisoformat(one.date), one.opens, one.closes)
     for exc in schedule.exceptions:
         if exc.moved_to is None:
@@ -251,7 +260,9 @@ def _moved_times(schedule: Schedule, day_iso: str, target: OneOff) -> list[tuple
     return out
 
 
-def build_calendar(events: Iterable[list[Event]], *, name: str, description: str | None = None, refresh: bool = False) -> bytes:
+def build_calendar(
+    events: Iterable[list[Event]], *, name: str, description: str | None = None, refresh: bool = False
+) -> bytes:
     """A complete VCALENDAR around each listing's VEVENTs, as bytes with CRLF line ends and folded lines."""
     cal = Calendar()
     cal.add("version", "2.0")

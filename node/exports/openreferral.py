@@ -20,9 +20,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from protocol.records import TOPICS, AreaLocation, PublicLocation, Record
-
 from node.directory.schedule import describe
+from protocol.records import TOPICS, AreaLocation, PublicLocation, Record
 
 __all__ = [
     "NAMESPACE",
@@ -85,7 +84,13 @@ def _schedules(record: Record, sid: str) -> list[dict[str, Any]]:
             item["byday"] = ",".join(rule.byday)
         if rule.bymonthday:
             item["bymonthday"] = ",".join(str(d) for d in rule.bymonthday)
-        for key, value in (("opens_at", _time(rule.opens)), ("closes_at", _time(rule.closes)), ("dtstart", rule.starts), ("valid_from", rule.starts), ("valid_to", rule.until)):
+        for key, value in (
+            ("opens_at", _time(rule.opens)),
+            ("closes_at", _time(rule.closes)),
+            ("dtstart", rule.starts),
+            ("valid_from", rule.starts),
+            ("valid_to", rule.until),
+        ):
             if value is not None:
                 item[key] = value
         out.append(item)
@@ -104,7 +109,14 @@ def _schedules(record: Record, sid: str) -> list[dict[str, Any]]:
                 item[key] = value
         out.append(item)
     if sched.text and not out:
-        out.append({"id": _id(record.publisher, record.id, "text"), "service_id": sid, "description": sched.text, "notes": LONDON_NOTE})
+        out.append(
+            {
+                "id": _id(record.publisher, record.id, "text"),
+                "service_id": sid,
+                "description": sched.text,
+                "notes": LONDON_NOTE,
+            }
+        )
     return out
 
 
@@ -113,24 +125,32 @@ def _location(record: Record, sid: str) -> list[dict[str, Any]]:
     if loc is None:
         if record.delivery == "online":
             lid = _id(record.publisher, record.id, "location")
-            return [{"id": _id(record.publisher, record.id, "service_at_location"), "service_id": sid, "location_id": lid,
-                     "location": {"id": lid, "location_type": "virtual", "name": "Online"}}]
+            return [
+                {
+                    "id": _id(record.publisher, record.id, "service_at_location"),
+                    "service_id": sid,
+                    "location_id": lid,
+                    "location": {"id": lid, "location_type": "virtual", "name": "Online"},
+                }
+            ]
         return []
     lid = _id(record.publisher, record.id, "location")
     location: dict[str, Any] = {"id": lid, "location_type": "physical"}
     if isinstance(loc, PublicLocation) and not record.private:
         location["name"] = loc.name or loc.area or record.name
         if loc.address or loc.postcode:
-            location["addresses"] = [{
-                "id": _id(record.publisher, record.id, "address"),
-                "location_id": lid,
-                "address_1": loc.address or loc.name or "",
-                "city": loc.area or "",
-                "state_province": "",
-                "postal_code": loc.postcode or "",
-                "country": "GB",
-                "address_type": "physical",
-            }]
+            location["addresses"] = [
+                {
+                    "id": _id(record.publisher, record.id, "address"),
+                    "location_id": lid,
+                    "address_1": loc.address or loc.name or "",
+                    "city": loc.area or "",
+                    "state_province": "",
+                    "postal_code": loc.postcode or "",
+                    "country": "GB",
+                    "address_type": "physical",
+                }
+            ]
     elif isinstance(loc, (AreaLocation, PublicLocation)):
         # Private: the area and its centroid only (spec §8); there is no address to give.
         location["name"] = loc.area or "Area given on request"
@@ -143,7 +163,14 @@ def _location(record: Record, sid: str) -> list[dict[str, Any]]:
             {"id": _id(record.publisher, record.id, "accessibility", str(i)), "location_id": lid, "description": text}
             for i, text in enumerate(record.accessibility)
         ]
-    return [{"id": _id(record.publisher, record.id, "service_at_location"), "service_id": sid, "location_id": lid, "location": location}]
+    return [
+        {
+            "id": _id(record.publisher, record.id, "service_at_location"),
+            "service_id": sid,
+            "location_id": lid,
+            "location": location,
+        }
+    ]
 
 
 def to_service(record: Record, *, network: str, listing_url: str, full: bool = True) -> dict[str, Any]:
@@ -151,7 +178,11 @@ def to_service(record: Record, *, network: str, listing_url: str, full: bool = T
     sid = service_uuid(record.publisher, record.id)
     org_name = record.organisation.name if record.organisation else network
     org_id = _id(record.publisher, "organisation", org_name)
-    organization: dict[str, Any] = {"id": org_id, "name": org_name, "description": f"Peer support listings published by {network}."}
+    organization: dict[str, Any] = {
+        "id": org_id,
+        "name": org_name,
+        "description": f"Peer support listings published by {network}.",
+    }
     if record.organisation is not None and record.organisation.url:
         organization["website"] = record.organisation.url
     service: dict[str, Any] = {
@@ -180,25 +211,44 @@ def to_service(record: Record, *, network: str, listing_url: str, full: bool = T
     ]
     loc = record.location
     service["service_areas"] = (
-        [{"id": _id(record.publisher, record.id, "service_area"), "service_id": sid, "name": loc.area, "extent_type": "area"}]
+        [
+            {
+                "id": _id(record.publisher, record.id, "service_area"),
+                "service_id": sid,
+                "name": loc.area,
+                "extent_type": "area",
+            }
+        ]
         if loc is not None and loc.area
         else []
     )
     service["cost_options"] = (
-        [{
-            "id": _id(record.publisher, record.id, "cost"),
-            "service_id": sid,
-            "option": "Free" if record.cost.free else "Charge",
-            **({"amount": 0} if record.cost.free else {}),
-            **({"amount_description": record.cost.details} if record.cost.details else {}),
-        }]
+        [
+            {
+                "id": _id(record.publisher, record.id, "cost"),
+                "service_id": sid,
+                "option": "Free" if record.cost.free else "Charge",
+                **({"amount": 0} if record.cost.free else {}),
+                **({"amount_description": record.cost.details} if record.cost.details else {}),
+            }
+        ]
         if record.cost is not None
         else []
     )
     contact = record.contact
     service["contacts"] = (
-        [{"id": _id(record.publisher, record.id, "contact"), "service_id": sid, "name": contact.name or org_name,
-          **({"phones": [{"id": _id(record.publisher, record.id, "phone"), "number": contact.phone}]} if contact.phone else {})}]
+        [
+            {
+                "id": _id(record.publisher, record.id, "contact"),
+                "service_id": sid,
+                "name": contact.name or org_name,
+                **(
+                    {"phones": [{"id": _id(record.publisher, record.id, "phone"), "number": contact.phone}]}
+                    if contact.phone
+                    else {}
+                ),
+            }
+        ]
         if contact is not None
         else []
     )

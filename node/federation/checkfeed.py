@@ -79,8 +79,12 @@ class _FeedCheck:
         epoch: str | None = None
         while True:
             walk = FeedWalk(
-                self.session, feed_url, origin=self.origin, max_bytes=SyncSettings().max_page_bytes,
-                timeout=TIMEOUT_S, epoch=epoch,
+                self.session,
+                feed_url,
+                origin=self.origin,
+                max_bytes=SyncSettings().max_page_bytes,
+                timeout=TIMEOUT_S,
+                epoch=epoch,
             )
             last = await self.walk(walk, max_pages)
             if last is None:

@@ -12,7 +12,6 @@ and verified here too, so ``follow``, ``sync``, ``check-feed`` and
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import msgspec
 
+from node.core.addresses import is_loopback
 from node.core.context import Node
 from node.core.errors import NodeError, PeerRejected, PeerUnavailable
 from protocol import envelope as dsse
@@ -31,7 +31,6 @@ __all__ = [
     "DOCUMENT_MAX_BYTES",
     "Fetched",
     "get",
-    "is_loopback",
     "check_peer_url",
     "same_origin",
     "read_node_document",
@@ -53,16 +52,6 @@ class Fetched:
     body: bytes
     etag: str | None
     headers: Mapping[str, str]
-
-
-def is_loopback(host: str) -> bool:
-    """localhost, 127.0.0.0/8 or ::1: where plain HTTP (and binding) is allowed without asking."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_peer_url(url: str, *, allow_insecure_http: bool) -> str:

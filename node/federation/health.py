@@ -6,13 +6,11 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+from node.directory.freshness import STALE_DAYS
 from node.storage.peers import holdings, peer_rows, recent_rejections, records_via, stale_listings
 from node.storage.store import get_meta
 
-__all__ = ["read_status", "render_status", "STALE_DAYS", "HIDDEN_DAYS"]
-
-STALE_DAYS = 183  # "may be out of date"
-HIDDEN_DAYS = 365  # hidden from search unless the coordinator chose otherwise
+__all__ = ["read_status", "render_status"]
 
 
 def _when(us: int | None) -> str | None:
@@ -27,9 +25,16 @@ def read_status(conn: sqlite3.Connection, *, today: dt.date | None = None) -> di
     publisher = get_meta(conn, "publisher")
     peers = [
         {
-            "url": p.url, "publisher": p.publisher, "name": p.name, "last_success": _when(p.last_success),
-            "last_error": p.last_error, "failures": p.failures, "records_held": records_via(conn, p.url),
-            "merged": p.merged, "rejected": p.rejected, "next_retry": _when(p.retry_at),
+            "url": p.url,
+            "publisher": p.publisher,
+            "name": p.name,
+            "last_success": _when(p.last_success),
+            "last_error": p.last_error,
+            "failures": p.failures,
+            "records_held": records_via(conn, p.url),
+            "merged": p.merged,
+            "rejected": p.rejected,
+            "next_retry": _when(p.retry_at),
             "recent_rejections": [
                 {"item": r.item, "reason": r.reason, "detail": r.detail, "at": _when(at)}
                 for r, at in recent_rejections(conn, p.url)
@@ -46,8 +51,11 @@ def read_status(conn: sqlite3.Connection, *, today: dt.date | None = None) -> di
     return {
         "publisher": publisher,
         "counts": {
-            "own_listings": held.own_listings, "listings": held.listings, "tombstones": held.tombstones,
-            "publishers": held.publishers, "quarantined": held.quarantined,
+            "own_listings": held.own_listings,
+            "listings": held.listings,
+            "tombstones": held.tombstones,
+            "publishers": held.publishers,
+            "quarantined": held.quarantined,
         },
         "peers": peers,
         "stale": stale,

@@ -45,8 +45,15 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         urls = set(await node.store.read(peer_urls))
         for url in urls - scheduled:
             scheduler.add_job(
-                poll, "interval", args=[url], id=url, seconds=cfg.interval, jitter=cfg.interval * cfg.jitter,
-                max_instances=1, coalesce=True, next_run_time=None,
+                poll,
+                "interval",
+                args=[url],
+                id=url,
+                seconds=cfg.interval,
+                jitter=cfg.interval * cfg.jitter,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=None,
             )
             scheduler.get_job(url).modify(next_run_time=_soon(cfg.interval * cfg.jitter))
             scheduled.add(url)
@@ -56,7 +63,12 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         await syncer.retry_quarantine()
 
     scheduler.add_job(
-        refresh_jobs, "interval", seconds=REFRESH_S, id="refresh", max_instances=1, coalesce=True,
+        refresh_jobs,
+        "interval",
+        seconds=REFRESH_S,
+        id="refresh",
+        max_instances=1,
+        coalesce=True,
         next_run_time=_soon(0),
     )
     scheduler.start()

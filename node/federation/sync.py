@@ -218,8 +218,13 @@ class Syncer:
         assert self.node.session is not None
         cfg = self.node.config.sync
         walk = FeedWalk(
-            self.node.session, start, origin=peer.url, max_bytes=cfg.max_page_bytes, timeout=cfg.timeout,
-            etag=etag, epoch=peer.epoch,
+            self.node.session,
+            start,
+            origin=peer.url,
+            max_bytes=cfg.max_page_bytes,
+            timeout=cfg.timeout,
+            etag=etag,
+            epoch=peer.epoch,
         )
         pending: asyncio.Future[tuple[int, int]] | None = None
 
@@ -239,7 +244,12 @@ class Syncer:
                 pending = asyncio.ensure_future(
                     self.node.store.write(
                         functools.partial(commit_page, finished=step.last),
-                        peer.url, verified, step.page.next, step.page.epoch, step.etag if step.last else None, now_us(),
+                        peer.url,
+                        verified,
+                        step.page.next,
+                        step.page.epoch,
+                        step.etag if step.last else None,
+                        now_us(),
                     )
                 )
                 report.finished = step.last

@@ -53,7 +53,9 @@ def check_item(item: ItemIn, keylog: KeyLog, *, now_us: int) -> Opened:
     if item.state not in ("updated", "deleted"):
         raise InvalidFeed(f"unknown item state {item.state!r}")
     if not item.raw:
-        raise InvalidFeed("deleted item without a tombstone" if item.state == "deleted" else "updated item without data")
+        raise InvalidFeed(
+            "deleted item without a tombstone" if item.state == "deleted" else "updated item without data"
+        )
     publisher, _, rid = item.id.partition("/")
     opened = open_record(dsse.decode_envelope(item.raw), keylog, now_us=now_us)
     v = opened.version
@@ -117,7 +119,9 @@ _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
 _LOGS: dict[bytes, KeyLog] = {}  # per worker process: key logs already verified
 
 
-def _worker_batch(logs: dict[str, bytes], batch: list[tuple[int, str, str, str, bytes]], now_us: int) -> list[tuple[object, ...]]:
+def _worker_batch(
+    logs: dict[str, bytes], batch: list[tuple[int, str, str, str, bytes]], now_us: int
+) -> list[tuple[object, ...]]:
     """Runs in a worker: check a batch, return plain tuples (the verified payload bytes, not structs)."""
     keylogs = {}
     for publisher, data in logs.items():
@@ -160,7 +164,10 @@ class Verifier:
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent, initargs=(os.getpid(),)
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -174,7 +181,8 @@ class Verifier:
         loop = asyncio.get_running_loop()
         pool = self._executor()
         futures = [
-            loop.run_in_executor(pool, _worker_batch, logs, rows[k : k + size], now_us) for k in range(0, len(rows), size)
+            loop.run_in_executor(pool, _worker_batch, logs, rows[k : k + size], now_us)
+            for k in range(0, len(rows), size)
         ]
         out: list[Outcome] = []
         for chunk in await asyncio.gather(*futures):

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Final
 
 from node.directory.geo import Geo
-from protocol.records import KINDS
-
 from node.importer.aliases import COLUMNS, match_header
 from node.importer.jsonl import read_jsonl
 from node.importer.model import ImportBatch, Listing, PrivatePlace, Problem
 from node.importer.readers import UnreadableFile, read_sheet, sniff_format
 from node.importer.rows import RowReader
 from node.importer.template import write_template
+from protocol.records import KINDS
 
 __all__ = [
     "PrivatePlace",
@@ -100,11 +99,21 @@ def _sheet_rows(
         if field is None:
             batch.unknown_columns.append(header)
             batch.problems.append(
-                Problem(None, header, "column not recognised, so its values are not imported; rename it to a column from the template if it matters", "warning")
+                Problem(
+                    None,
+                    header,
+                    "column not recognised, so its values are not imported; rename it to a column from the template if it matters",
+                    "warning",
+                )
             )
         elif field in mapping:
             batch.problems.append(
-                Problem(None, header, f"means the same as column {mapping[field][1]!r}, which is the one read; remove or rename one of them", "warning")
+                Problem(
+                    None,
+                    header,
+                    f"means the same as column {mapping[field][1]!r}, which is the one read; remove or rename one of them",
+                    "warning",
+                )
             )
         else:
             mapping[field] = (index, header)
@@ -112,7 +121,7 @@ def _sheet_rows(
     if "name" not in mapping:
         raise UnreadableFile(
             f"{path.name} has no column for the listing's name (row {sheet.header_row} was read as the header); "
-            "add a column headed \"Group name\" or start from the template."
+            'add a column headed "Group name" or start from the template.'
         )
     reader = RowReader(mapping, geo=geo, default_kind=default_kind)
     results = (reader.read(rownum, row) for rownum, row in sheet.rows)

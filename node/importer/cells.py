@@ -18,7 +18,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Final, Union
+from typing import Any, Final
 
 from protocol.records import TOPICS
 
@@ -55,7 +55,7 @@ __all__ = [
     "JOIN_WORDS",
 ]
 
-CellValue = Union[str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta, None]
+CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | None
 
 
 class CellError(ValueError):
@@ -110,15 +110,28 @@ _SERIAL_RANGE: Final = (18264, 73051)  # 1950-01-01 .. 2099-12-31: numbers outsi
 _MONTHS: Final[dict[str, int]] = {
     name: i
     for i, names in enumerate(
-        (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")),
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
         start=1,
     )
     for name in names
 }
 _WEEKDAY_PREFIX = re.compile(r"^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*,?\s+", re.I)
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _WORDY_DATE = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{4}|\d{2})$", re.I)
 _US_WORDY_DATE = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", re.I)
@@ -184,9 +197,17 @@ _TOKEN = r"(?P<{p}h>\d{{1,2}})(?:[:.](?P<{p}m>[0-5]\d))?\s*(?P<{p}ap>[ap]\.?m\.?
 _TOKEN_4 = r"(?P<{p}hhmm>(?:[01]\d|2[0-3])[0-5]\d)"
 _SEPARATOR = r"\s*(?:-|–|—|to|till|til|until|'til|’til)\s*"
 _RANGE = re.compile(
-    r"(?<![\d:.])(?:" + _TOKEN_4.format(p="a") + "|" + _TOKEN.format(p="a") + ")"
+    r"(?<![\d:.])(?:"
+    + _TOKEN_4.format(p="a")
+    + "|"
+    + _TOKEN.format(p="a")
+    + ")"
     + _SEPARATOR
-    + r"(?:" + _TOKEN_4.format(p="b") + "|" + _TOKEN.format(p="b") + r")(?![\d])",
+    + r"(?:"
+    + _TOKEN_4.format(p="b")
+    + "|"
+    + _TOKEN.format(p="b")
+    + r")(?![\d])",
     re.I,
 )
 _SINGLE = re.compile(
@@ -272,7 +293,7 @@ def find_time_range(s: str) -> tuple[TimeRange, tuple[int, int]] | None:
 
 
 def parse_time_range(value: CellValue) -> TimeRange:
-    """"10.30-12.30", "6pm till 2am", "2-4pm", "19:00–20:30", "7pm", or a time cell."""
+    """ "10.30-12.30", "6pm till 2am", "2-4pm", "19:00–20:30", "7pm", or a time cell."""
     if isinstance(value, (dt.time, dt.datetime)):
         return TimeRange(f"{value.hour:02d}:{value.minute:02d}")
     if isinstance(value, float) and 0 <= value < 1:  # Excel's fraction-of-a-day time
@@ -300,18 +321,54 @@ def parse_time(value: CellValue) -> str:
 # -- yes / no ---------------------------------------------------------------
 
 YES_WORDS: Final = frozenset(
-    {"yes", "y", "true", "1", "x", "ok", "okay", "agreed", "agree", "consent", "consent given", "yes please",
-     "private", "closed", "ja", "oui", "ydw", "ie"}
+    {
+        "yes",
+        "y",
+        "true",
+        "1",
+        "x",
+        "ok",
+        "okay",
+        "agreed",
+        "agree",
+        "consent",
+        "consent given",
+        "yes please",
+        "private",
+        "closed",
+        "ja",
+        "oui",
+        "ydw",
+        "ie",
+    }
 )
 NO_WORDS: Final = frozenset(
-    {"no", "n", "false", "0", "not", "none", "public", "open", "open to all", "not private", "no consent",
-     "nope", "na", "n a", "na ddim", "nac ydw", "na"}
+    {
+        "no",
+        "n",
+        "false",
+        "0",
+        "not",
+        "none",
+        "public",
+        "open",
+        "open to all",
+        "not private",
+        "no consent",
+        "nope",
+        "na",
+        "n a",
+        "na ddim",
+        "nac ydw",
+    }
 )
 _TICKS: Final = frozenset({"✓", "✔", "☑", "✅"})
 
 
-def parse_yes_no(value: CellValue, *, yes_words: frozenset[str] = YES_WORDS, no_words: frozenset[str] = NO_WORDS) -> bool:
-    """"Yes", "y", "TRUE", "1", a tick → True; "No", "n", "FALSE", "0" → False.
+def parse_yes_no(
+    value: CellValue, *, yes_words: frozenset[str] = YES_WORDS, no_words: frozenset[str] = NO_WORDS
+) -> bool:
+    """ "Yes", "y", "TRUE", "1", a tick → True; "No", "n", "FALSE", "0" → False.
 
     ``yes_words`` and ``no_words`` are the folded words read as each answer;
     :mod:`node.importer.privacy` passes its own tables for private and consent.
@@ -389,12 +446,12 @@ def split_contact(value: CellValue) -> tuple[str | None, str | None, str | None]
     email = None
     if m := _EMAIL.search(raw):
         email = m.group(0)
-        raw = raw[: m.start()] + " " + raw[m.end():]
+        raw = raw[: m.start()] + " " + raw[m.end() :]
     phone = None
     if m := _PHONE_IN_TEXT.search(raw):
         try:
             phone = parse_phone(m.group(0))
-            raw = raw[: m.start()] + " " + raw[m.end():]
+            raw = raw[: m.start()] + " " + raw[m.end() :]
         except CellError:
             phone = None
     name = re.sub(r"(?i)\b(e-?mail|tel|phone|mob|mobile|name)\s*:", " ", raw)
@@ -422,7 +479,7 @@ _FREE = re.compile(r"^(free|no cost|no charge|nothing|none|nil|£?0(\.00)?|0p|n/
 
 
 def parse_cost(value: CellValue) -> dict[str, Any]:
-    """"Free" → {"free": True}; "£2" or 2 → {"free": False, "details": "£2"}; "Free, donations welcome" keeps the words."""
+    """ "Free" → {"free": True}; "£2" or 2 → {"free": False, "details": "£2"}; "Free, donations welcome" keeps the words."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value == 0:
             return {"free": True}
@@ -441,32 +498,96 @@ def parse_cost(value: CellValue) -> dict[str, Any]:
 
 # Words people use for each topic; the slugs and labels of TOPICS match too.
 TOPIC_SYNONYMS: Final[dict[str, str]] = {
-    "voices": "hearing-voices", "hearing voices": "hearing-voices", "voice hearers": "hearing-voices",
-    "bipolar disorder": "bipolar", "manic depression": "bipolar",
-    "low mood": "depression", "depressed": "depression",
-    "panic": "anxiety", "worry": "anxiety", "stress": "anxiety",
-    "paranoia": "psychosis", "schizophrenia": "psychosis", "unusual beliefs": "psychosis",
-    "eating disorder": "eating-difficulties", "eating disorders": "eating-difficulties", "anorexia": "eating-difficulties", "bulimia": "eating-difficulties",
-    "self injury": "self-harm", "self harm": "self-harm",
-    "bereaved by suicide": "suicide-bereavement", "suicide bereavement": "suicide-bereavement", "bereavement by suicide": "suicide-bereavement",
-    "suicidal thoughts": "suicidal-feelings", "suicide": "suicidal-feelings",
-    "carer": "carers", "caring": "carers", "family and friends": "carers",
-    "lgbt": "lgbtq", "lgbtq": "lgbtq", "lgbtqia": "lgbtq", "lgbtq plus": "lgbtq", "lgbt plus": "lgbtq", "queer": "lgbtq", "trans": "lgbtq", "gay": "lgbtq",
-    "male": "men", "mens": "men", "female": "women", "womens": "women",
-    "youth": "young-people", "young adults": "young-people", "teenagers": "young-people",
-    "older adults": "older-people", "over 50s": "older-people", "over 60s": "older-people", "elderly": "older-people",
-    "bame": "black-and-minoritised", "bme": "black-and-minoritised", "global majority": "black-and-minoritised", "racially minoritised": "black-and-minoritised",
-    "armed forces": "veterans", "veteran": "veterans", "ex forces": "veterans",
-    "postnatal": "perinatal", "antenatal": "perinatal", "maternal": "perinatal", "new parents": "perinatal", "mums": "perinatal",
-    "art": "creative", "arts": "creative", "craft": "creative", "crafts": "creative", "music": "creative", "writing": "creative",
-    "walk": "walking", "walks": "walking", "nature": "walking",
-    "bpd": "personality-disorder", "eupd": "personality-disorder",
-    "ptsd": "trauma", "abuse": "trauma",
-    "alcohol": "addiction", "drugs": "addiction", "recovery": "addiction", "substance use": "addiction", "gambling": "addiction",
-    "autism": "neurodivergent", "autistic": "neurodivergent", "adhd": "neurodivergent", "neurodiversity": "neurodivergent",
-    "isolation": "loneliness", "lonely": "loneliness", "social isolation": "loneliness",
-    "peer support work": "peer-work", "peer worker": "peer-work", "peer workers": "peer-work",
-    "mental health": "wellbeing", "general": "wellbeing", "well being": "wellbeing", "mental wellbeing": "wellbeing",
+    "voices": "hearing-voices",
+    "hearing voices": "hearing-voices",
+    "voice hearers": "hearing-voices",
+    "bipolar disorder": "bipolar",
+    "manic depression": "bipolar",
+    "low mood": "depression",
+    "depressed": "depression",
+    "panic": "anxiety",
+    "worry": "anxiety",
+    "stress": "anxiety",
+    "paranoia": "psychosis",
+    "schizophrenia": "psychosis",
+    "unusual beliefs": "psychosis",
+    "eating disorder": "eating-difficulties",
+    "eating disorders": "eating-difficulties",
+    "anorexia": "eating-difficulties",
+    "bulimia": "eating-difficulties",
+    "self injury": "self-harm",
+    "self harm": "self-harm",
+    "bereaved by suicide": "suicide-bereavement",
+    "suicide bereavement": "suicide-bereavement",
+    "bereavement by suicide": "suicide-bereavement",
+    "suicidal thoughts": "suicidal-feelings",
+    "suicide": "suicidal-feelings",
+    "carer": "carers",
+    "caring": "carers",
+    "family and friends": "carers",
+    "lgbt": "lgbtq",
+    "lgbtq": "lgbtq",
+    "lgbtqia": "lgbtq",
+    "lgbtq plus": "lgbtq",
+    "lgbt plus": "lgbtq",
+    "queer": "lgbtq",
+    "trans": "lgbtq",
+    "gay": "lgbtq",
+    "male": "men",
+    "mens": "men",
+    "female": "women",
+    "womens": "women",
+    "youth": "young-people",
+    "young adults": "young-people",
+    "teenagers": "young-people",
+    "older adults": "older-people",
+    "over 50s": "older-people",
+    "over 60s": "older-people",
+    "elderly": "older-people",
+    "bame": "black-and-minoritised",
+    "bme": "black-and-minoritised",
+    "global majority": "black-and-minoritised",
+    "racially minoritised": "black-and-minoritised",
+    "armed forces": "veterans",
+    "veteran": "veterans",
+    "ex forces": "veterans",
+    "postnatal": "perinatal",
+    "antenatal": "perinatal",
+    "maternal": "perinatal",
+    "new parents": "perinatal",
+    "mums": "perinatal",
+    "art": "creative",
+    "arts": "creative",
+    "craft": "creative",
+    "crafts": "creative",
+    "music": "creative",
+    "writing": "creative",
+    "walk": "walking",
+    "walks": "walking",
+    "nature": "walking",
+    "bpd": "personality-disorder",
+    "eupd": "personality-disorder",
+    "ptsd": "trauma",
+    "abuse": "trauma",
+    "alcohol": "addiction",
+    "drugs": "addiction",
+    "recovery": "addiction",
+    "substance use": "addiction",
+    "gambling": "addiction",
+    "autism": "neurodivergent",
+    "autistic": "neurodivergent",
+    "adhd": "neurodivergent",
+    "neurodiversity": "neurodivergent",
+    "isolation": "loneliness",
+    "lonely": "loneliness",
+    "social isolation": "loneliness",
+    "peer support work": "peer-work",
+    "peer worker": "peer-work",
+    "peer workers": "peer-work",
+    "mental health": "wellbeing",
+    "general": "wellbeing",
+    "well being": "wellbeing",
+    "mental wellbeing": "wellbeing",
     "obsessive compulsive disorder": "ocd",
 }
 _TOPIC_KEYS: Final[dict[str, str]] = {
@@ -498,16 +619,60 @@ def parse_topics(value: CellValue) -> tuple[list[str], list[str]]:
 
 
 LANGUAGES: Final[dict[str, str]] = {
-    "english": "en", "welsh": "cy", "cymraeg": "cy", "scottish gaelic": "gd", "gaelic": "gd", "irish": "ga",
-    "bsl": "bfi", "british sign language": "bfi", "sign language": "bfi",
-    "urdu": "ur", "punjabi": "pa", "polish": "pl", "arabic": "ar", "bengali": "bn", "bangla": "bn",
-    "sylheti": "syl", "gujarati": "gu", "hindi": "hi", "tamil": "ta", "somali": "so", "french": "fr",
-    "spanish": "es", "portuguese": "pt", "romanian": "ro", "italian": "it", "german": "de",
-    "lithuanian": "lt", "latvian": "lv", "russian": "ru", "ukrainian": "uk", "turkish": "tr",
-    "kurdish": "ku", "sorani": "ckb", "farsi": "fa", "persian": "fa", "dari": "prs", "pashto": "ps",
-    "tigrinya": "ti", "amharic": "am", "swahili": "sw", "yoruba": "yo", "igbo": "ig", "twi": "tw",
-    "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "vietnamese": "vi", "greek": "el",
-    "albanian": "sq", "bulgarian": "bg", "hungarian": "hu", "czech": "cs", "slovak": "sk", "nepali": "ne",
+    "english": "en",
+    "welsh": "cy",
+    "cymraeg": "cy",
+    "scottish gaelic": "gd",
+    "gaelic": "gd",
+    "irish": "ga",
+    "bsl": "bfi",
+    "british sign language": "bfi",
+    "sign language": "bfi",
+    "urdu": "ur",
+    "punjabi": "pa",
+    "polish": "pl",
+    "arabic": "ar",
+    "bengali": "bn",
+    "bangla": "bn",
+    "sylheti": "syl",
+    "gujarati": "gu",
+    "hindi": "hi",
+    "tamil": "ta",
+    "somali": "so",
+    "french": "fr",
+    "spanish": "es",
+    "portuguese": "pt",
+    "romanian": "ro",
+    "italian": "it",
+    "german": "de",
+    "lithuanian": "lt",
+    "latvian": "lv",
+    "russian": "ru",
+    "ukrainian": "uk",
+    "turkish": "tr",
+    "kurdish": "ku",
+    "sorani": "ckb",
+    "farsi": "fa",
+    "persian": "fa",
+    "dari": "prs",
+    "pashto": "ps",
+    "tigrinya": "ti",
+    "amharic": "am",
+    "swahili": "sw",
+    "yoruba": "yo",
+    "igbo": "ig",
+    "twi": "tw",
+    "chinese": "zh",
+    "mandarin": "zh",
+    "cantonese": "yue",
+    "vietnamese": "vi",
+    "greek": "el",
+    "albanian": "sq",
+    "bulgarian": "bg",
+    "hungarian": "hu",
+    "czech": "cs",
+    "slovak": "sk",
+    "nepali": "ne",
 }
 _LANGUAGE_CODES: Final = frozenset(LANGUAGES.values())
 
@@ -579,7 +744,7 @@ def _in_person_and_remote(key: str) -> bool:
 
 
 def parse_delivery(value: CellValue) -> str:
-    """"Face to face" → in_person; "Online (Zoom)" → online; "Both" or "face to face and online" → hybrid."""
+    """ "Face to face" → in_person; "Online (Zoom)" → online; "Both" or "face to face and online" → hybrid."""
     raw = text(value) or ""
     if _in_person_and_remote(raw):
         return "hybrid"

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from protocol.errors import InvalidPayload, InvalidRecord
-from protocol.records import RECORD_ID_PATTERN, Record
-
 from node.importer.model import Listing, Problem
 from node.importer.readers import MAX_ROWS, UnreadableFile
 from node.importer.rows import check_fields
+from protocol.errors import InvalidPayload, InvalidRecord
+from protocol.records import RECORD_ID_PATTERN, Record
 
 __all__ = ["read_jsonl", "SET_BY_NODE"]
 
@@ -54,18 +53,34 @@ def _line(n: int, line: str) -> tuple[Listing | None, list[Problem]]:
     except json.JSONDecodeError as e:
         return error(None, f"not valid JSON ({e.msg} at character {e.colno}); each line must be one JSON object")
     if not isinstance(obj, dict):
-        return error("$", "each line must be a JSON object, like {\"id\": ..., \"kind\": ..., \"name\": ...}")
+        return error("$", 'each line must be a JSON object, like {"id": ..., "kind": ..., "name": ...}')
     record_id = obj.get("id")
     if not isinstance(record_id, str) or not re.fullmatch(RECORD_ID_PATTERN, record_id):
-        return error("$.id", f"id {record_id!r} must be lower-case letters, digits, '.', '_' or '-', up to 80 characters")
+        return error(
+            "$.id", f"id {record_id!r} must be lower-case letters, digits, '.', '_' or '-', up to 80 characters"
+        )
     problems: list[Problem] = []
     for key in SET_BY_NODE:
         if key in obj:
             del obj[key]
-            problems.append(Problem(n, f"$.{key}", f"{key!r} is set by the node when it publishes; the value in the file was ignored", "warning"))
+            problems.append(
+                Problem(
+                    n,
+                    f"$.{key}",
+                    f"{key!r} is set by the node when it publishes; the value in the file was ignored",
+                    "warning",
+                )
+            )
     unknown = sorted(set(obj) - _KNOWN)
     if unknown:
-        problems.append(Problem(n, f"$.{unknown[0]}", f"unknown field(s) {', '.join(unknown)}; an import may only use the record fields of the protocol", "error"))
+        problems.append(
+            Problem(
+                n,
+                f"$.{unknown[0]}",
+                f"unknown field(s) {', '.join(unknown)}; an import may only use the record fields of the protocol",
+                "error",
+            )
+        )
         return None, problems
     fields = {k: v for k, v in obj.items() if k != "id"}
     try:

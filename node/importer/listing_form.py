@@ -19,25 +19,39 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Mapping
-
-from protocol.errors import InvalidPayload, InvalidRecord
-from protocol.records import DELIVERY, KINDS, STATUSES
+from typing import Any, Final
 
 from node.directory.geo import Geo
 from node.importer import privacy
 from node.importer.model import Listing
 from node.importer.rows import check_fields
+from protocol.errors import InvalidPayload, InvalidRecord
+from protocol.records import DELIVERY, KINDS, STATUSES
 
-__all__ = ["DAYS", "FIELD_FOR_PATH", "FormErrors", "form_from_record", "fields_from_form", "listing_from_form",
-           "values_from_form", "FormValues"]
+__all__ = [
+    "DAYS",
+    "FIELD_FOR_PATH",
+    "FormErrors",
+    "form_from_record",
+    "fields_from_form",
+    "listing_from_form",
+    "values_from_form",
+    "FormValues",
+]
 
 FormValues = dict[str, Any]
 
 # RRULE day code → label, in week order.
 DAYS: Final[dict[str, str]] = {
-    "MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday", "SA": "Saturday", "SU": "Sunday",
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
 }
 
 # Where a record-decoding problem is shown: the first matching path prefix names the form field.
@@ -59,9 +73,7 @@ FIELD_FOR_PATH: Final[tuple[tuple[str, str, str], ...]] = (
     ("$.status", "status", "Choose active, paused or closed."),
     ("$.reviewed", "reviewed", "Give the date it was last checked as a real date, like 2025-03-31."),
 )
-_NOT_IN_DATA: Final = (
-    "That postcode is not in the shipped data (Northern Ireland, the Channel Islands and the Isle of Man are not); check it."
-)
+_NOT_IN_DATA: Final = "That postcode is not in the shipped data (Northern Ireland, the Channel Islands and the Isle of Man are not); check it."
 _TIME: Final = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 _DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -84,7 +96,13 @@ def _weekly_rule(schedule: Mapping[str, Any] | None) -> Mapping[str, Any] | None
     if len(rules) != 1 or schedule.get("dates") or schedule.get("exceptions"):
         return None
     rule = rules[0]
-    if rule.get("freq") != "weekly" or rule.get("interval", 1) != 1 or rule.get("bymonthday") or rule.get("starts") or rule.get("until"):
+    if (
+        rule.get("freq") != "weekly"
+        or rule.get("interval", 1) != 1
+        or rule.get("bymonthday")
+        or rule.get("starts")
+        or rule.get("until")
+    ):
         return None
     if any(day not in DAYS for day in rule.get("byday", [])):
         return None
@@ -159,10 +177,30 @@ def _time(raw: str | None, name: str, errors: dict[str, str]) -> str | None:
 
 def values_from_form(form: Any) -> FormValues:
     """The submitted values, in the shape :func:`form_from_record` gives (to redisplay with errors)."""
-    out: FormValues = {name: _text(form, name) or "" for name in (
-        "name", "summary", "description", "kind", "delivery", "schedule_text", "opens", "closes", "venue", "address",
-        "postcode", "contact_name", "contact_email", "contact_phone", "cost", "cost_details", "website", "status", "reviewed",
-    )}
+    out: FormValues = {
+        name: _text(form, name) or ""
+        for name in (
+            "name",
+            "summary",
+            "description",
+            "kind",
+            "delivery",
+            "schedule_text",
+            "opens",
+            "closes",
+            "venue",
+            "address",
+            "postcode",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "cost",
+            "cost_details",
+            "website",
+            "status",
+            "reviewed",
+        )
+    }
     out["topics"] = _choices(form, "topics")
     out["days"] = _choices(form, "days")
     out["private"] = privacy.box_ticked(form.get("private"))
@@ -171,7 +209,9 @@ def values_from_form(form: Any) -> FormValues:
     return out
 
 
-def fields_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id: str) -> tuple[dict[str, Any], tuple[str | None, str | None, str | None] | None]:
+def fields_from_form(
+    form: Any, *, geo: Geo, base: Mapping[str, Any], record_id: str
+) -> tuple[dict[str, Any], tuple[str | None, str | None, str | None] | None]:
     """Record content and private place (as a tuple) from a submitted form, or raise :class:`FormErrors`.
 
     The older shape of :func:`listing_from_form`, kept for callers that want the tuple.
@@ -188,7 +228,9 @@ def listing_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id
     (audience, join, languages, a detailed schedule…) are kept from it.
     """
     errors: dict[str, str] = {}
-    fields: dict[str, Any] = {k: v for k, v in base.items() if k not in ("contact", "location", "cost", "website", "private")}
+    fields: dict[str, Any] = {
+        k: v for k, v in base.items() if k not in ("contact", "location", "cost", "website", "private")
+    }
 
     name = _text(form, "name")
     if name is None:
@@ -274,11 +316,15 @@ def listing_from_form(form: Any, *, geo: Geo, base: Mapping[str, Any], record_id
 
     # Who to contact: published only with consent.
     decision = privacy.contact_to_publish(
-        _text(form, "contact_name"), _text(form, "contact_email"), _text(form, "contact_phone"),
+        _text(form, "contact_name"),
+        _text(form, "contact_email"),
+        _text(form, "contact_phone"),
         consent=privacy.box_ticked(form.get("consent")),
     )
     if decision.withheld:
-        errors["consent"] = "Contact details are published only with the person's consent: tick this box if they agreed, or clear the details."
+        errors["consent"] = (
+            "Contact details are published only with the person's consent: tick this box if they agreed, or clear the details."
+        )
     elif decision.contact is not None:
         fields["contact"] = decision.contact
 

@@ -45,7 +45,11 @@ class Problem:
     severity: Literal["error", "warning"]
 
     def __str__(self) -> str:
-        where = ", ".join(p for p in (f"row {self.row}" if self.row else None, f'column "{self.column}"' if self.column else None) if p)
+        where = ", ".join(
+            p
+            for p in (f"row {self.row}" if self.row else None, f'column "{self.column}"' if self.column else None)
+            if p
+        )
         return f"{where}: {self.message}" if where else self.message
 
 

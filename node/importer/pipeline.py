@@ -151,7 +151,13 @@ def apply(conn: sqlite3.Connection, directory: Path, publisher: str, planned: Im
 
 
 def publish_previewed(
-    conn: sqlite3.Connection, directory: Path, publisher: str, batch: ImportBatch, *, replace: bool, previewed: ImportPlan
+    conn: sqlite3.Connection,
+    directory: Path,
+    publisher: str,
+    batch: ImportBatch,
+    *,
+    replace: bool,
+    previewed: ImportPlan,
 ) -> ImportPlan | None:
     """Plan ``batch`` again and apply it only if it still matches what the person saw.
 
@@ -206,7 +212,8 @@ class ImportResult:
                 for p in self.plan.items
             ],
             "problems": [
-                {"row": p.row, "column": p.column, "severity": p.severity, "message": p.message} for p in self.batch.problems
+                {"row": p.row, "column": p.column, "severity": p.severity, "message": p.message}
+                for p in self.batch.problems
             ],
             "unknown_columns": self.batch.unknown_columns,
         }

@@ -77,7 +77,10 @@ def sniff_format(path: Path) -> Format:
     if size == 0:
         raise UnreadableFile(f"{path.name} is empty.")
     if size > MAX_FILE_BYTES:
-        raise _refuse(path, f"is {size // (1024 * 1024)} MB, more than the {MAX_FILE_BYTES // (1024 * 1024)} MB an import accepts; split it")
+        raise _refuse(
+            path,
+            f"is {size // (1024 * 1024)} MB, more than the {MAX_FILE_BYTES // (1024 * 1024)} MB an import accepts; split it",
+        )
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"  # or ODS: _check_zip tells them apart by what the zip holds
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -130,7 +133,7 @@ def _table(fmt: Format, path: Path, numbered: Iterator[tuple[int, list[CellValue
     width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[CellValue]]]:
-        for rownum, cells in itertools.chain(top[h + 1:], numbered):
+        for rownum, cells in itertools.chain(top[h + 1 :], numbered):
             if rownum - header_row > MAX_ROWS:
                 raise _refuse(path, f"has more than {MAX_ROWS:,} rows; split it into smaller files")
             if not _blank(cells):
@@ -209,7 +212,10 @@ def _check_zip(path: Path) -> Format:
         raise _refuse(path, "is a zip file, not an Excel or OpenDocument spreadsheet")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _refuse(path, f"would expand to {total // (1024 * 1024):,} MB, more than an import allows; it may be damaged or malicious")
+        raise _refuse(
+            path,
+            f"would expand to {total // (1024 * 1024):,} MB, more than an import allows; it may be damaged or malicious",
+        )
     for i in infos:
         if i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(1, i.compress_size):
             raise _refuse(path, "is compressed suspiciously tightly (a 'zip bomb') and was not opened")
@@ -234,7 +240,7 @@ def _read_workbook(path: Path, fmt: Format) -> Sheet:
     """
     if fmt != "xls":
         fmt = _check_zip(path)
-    from python_calamine import CalamineError, CalamineWorkbook  # noqa: PLC0415  (only when a workbook is read)
+    from python_calamine import CalamineError, CalamineWorkbook
 
     kind = {"xlsx": "Excel", "ods": "OpenDocument", "xls": "Excel 97-2003"}[fmt]
     try:

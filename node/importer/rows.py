@@ -20,13 +20,12 @@ from typing import Any, Final
 import msgspec
 
 from node.directory.geo import Geo
-from protocol.errors import InvalidPayload, InvalidRecord
-from protocol.records import Record, decode_version, encode_payload
-
 from node.importer import cells, privacy
 from node.importer.cells import CellError, CellValue, TimeRange, text
 from node.importer.model import Listing, PrivatePlace, Problem
 from node.importer.schedule_text import parse_schedule
+from protocol.errors import InvalidPayload, InvalidRecord
+from protocol.records import Record, decode_version, encode_payload
 
 __all__ = ["slugify", "listing_id", "RowReader", "DUMMY_PUBLISHER", "check_fields", "ENVELOPE_FIELDS"]
 
@@ -203,7 +202,12 @@ class _Row:
             top = re.match(r"^\$\.([a-z_]+)", e.path)
             field = top.group(1) if top else None
             self.problems.append(
-                Problem(self.rownum, self.header(field) if field else None, f"{e.problem} (at {e.path}); correct this cell", "error")
+                Problem(
+                    self.rownum,
+                    self.header(field) if field else None,
+                    f"{e.problem} (at {e.path}); correct this cell",
+                    "error",
+                )
             )
             return None, self.problems
         return Listing(record_id, self.rownum, checked, place), self.problems
@@ -216,7 +220,9 @@ class _Row:
                 self.error("id", f"{given!r} cannot be used as an id; use letters, digits and hyphens")
                 return None
             if slug != given:
-                self.warn("id", f"{given!r} was turned into the id {slug!r}; use that form in the sheet to avoid surprises")
+                self.warn(
+                    "id", f"{given!r} was turned into the id {slug!r}; use that form in the sheet to avoid surprises"
+                )
             return slug
         return listing_id(name, organisation) if name else None
 
@@ -248,7 +254,9 @@ class _Row:
             venue, address = self._cut_place(venue, "venue"), self._cut_place(address, "address")
         found = privacy.where(self.r.geo, private=private, venue=venue, address=address, postcode=postcode)
         if found.problem == "no_postcode":
-            self.warn("postcode", "a private group without a postcode shows no area; add the postcode (it is never published)")
+            self.warn(
+                "postcode", "a private group without a postcode shows no area; add the postcode (it is never published)"
+            )
         elif found.problem == "unknown_postcode":
             self.error(postcode_field, UNKNOWN_POSTCODE)
         return found.location, found.place
@@ -303,22 +311,35 @@ class _Row:
         if consent.unclear is not None and decision.withheld:
             self.warn("consent", f"{consent.unclear}; contact details are not published unless it says Yes")
         elif decision.withheld:
-            field = "consent" if self.header("consent") else next(
-                f for f in ("contact", "contact_name", "contact_email", "contact_phone") if self.raw(f) is not None
+            field = (
+                "consent"
+                if self.header("consent")
+                else next(
+                    f for f in ("contact", "contact_name", "contact_email", "contact_phone") if self.raw(f) is not None
+                )
             )
-            self.warn(field, "contact details not published because consent to share them is not 'Yes'; the network's own contact is shown instead")
+            self.warn(
+                field,
+                "contact details not published because consent to share them is not 'Yes'; the network's own contact is shown instead",
+            )
         return decision.contact
 
     def _topics(self) -> list[str]:
         slugs, unknown = cells.parse_topics(self.raw("topics"))
         if unknown:
-            self.warn("topics", f"topic(s) {', '.join(map(repr, unknown))} not recognised and left out; use words like 'hearing voices', 'anxiety', 'carers'")
+            self.warn(
+                "topics",
+                f"topic(s) {', '.join(map(repr, unknown))} not recognised and left out; use words like 'hearing voices', 'anxiety', 'carers'",
+            )
         return slugs[:20]
 
     def _languages(self) -> list[str]:
         codes, unknown = cells.parse_languages(self.raw("languages"))
         if unknown:
-            self.warn("languages", f"language(s) {', '.join(map(repr, unknown))} not recognised and left out; write the language's English name")
+            self.warn(
+                "languages",
+                f"language(s) {', '.join(map(repr, unknown))} not recognised and left out; write the language's English name",
+            )
         return codes[:20]
 
     def _join(self) -> dict[str, Any] | None:

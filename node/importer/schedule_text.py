@@ -56,26 +56,105 @@ DAY_GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "seven days a week": WEEK_ORDER,
 }
 ORDINALS: Final[dict[str, int]] = {
-    "1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third": 3,
-    "4th": 4, "fourth": 4, "5th": 5, "fifth": 5, "last": -1, "final": -1,
+    "1st": 1,
+    "first": 1,
+    "2nd": 2,
+    "second": 2,
+    "3rd": 3,
+    "third": 3,
+    "4th": 4,
+    "fourth": 4,
+    "5th": 5,
+    "fifth": 5,
+    "last": -1,
+    "final": -1,
 }
 # Phrase → weeks between sessions.  Longest phrases are matched first.
 INTERVALS: Final[dict[str, int]] = {
-    "every other week": 2, "every other": 2, "alternate": 2, "fortnightly": 2, "every fortnight": 2,
-    "every 2 weeks": 2, "every two weeks": 2, "every 2nd week": 2, "every second week": 2,
-    "every 3 weeks": 3, "every three weeks": 3, "every 4 weeks": 4, "every four weeks": 4,
-    "weekly": 1, "every week": 1, "each week": 1,
+    "every other week": 2,
+    "every other": 2,
+    "alternate": 2,
+    "fortnightly": 2,
+    "every fortnight": 2,
+    "every 2 weeks": 2,
+    "every two weeks": 2,
+    "every 2nd week": 2,
+    "every second week": 2,
+    "every 3 weeks": 3,
+    "every three weeks": 3,
+    "every 4 weeks": 4,
+    "every four weeks": 4,
+    "weekly": 1,
+    "every week": 1,
+    "each week": 1,
 }
-MONTHLY_MARKERS: Final = ("of the month", "of each month", "of every month", "each month", "every month", "a month", "monthly", "in the month")
+MONTHLY_MARKERS: Final = (
+    "of the month",
+    "of each month",
+    "of every month",
+    "each month",
+    "every month",
+    "a month",
+    "monthly",
+    "in the month",
+)
 # Words that say "there is no fixed schedule": kept as text, with a warning.
 VAGUE: Final = (
-    "flexible", "varies", "various", "vary", "tbc", "tba", "to be confirmed", "by arrangement", "by appointment",
-    "ad hoc", "as needed", "on request", "see website", "contact for", "dates vary",
+    "flexible",
+    "varies",
+    "various",
+    "vary",
+    "tbc",
+    "tba",
+    "to be confirmed",
+    "by arrangement",
+    "by appointment",
+    "ad hoc",
+    "as needed",
+    "on request",
+    "see website",
+    "contact for",
+    "dates vary",
 )
 FILLER: Final = frozenset(
-    {"every", "each", "on", "the", "of", "a", "at", "and", "in", "s", "evening", "evenings", "morning", "mornings",
-     "afternoon", "afternoons", "night", "nights", "lunchtime", "lunchtimes", "meets", "meet", "meeting", "day",
-     "days", "from", "week", "weeks", "only", "session", "sessions", "dydd", "bob", "group", "am", "pm"}
+    {
+        "every",
+        "each",
+        "on",
+        "the",
+        "of",
+        "a",
+        "at",
+        "and",
+        "in",
+        "s",
+        "evening",
+        "evenings",
+        "morning",
+        "mornings",
+        "afternoon",
+        "afternoons",
+        "night",
+        "nights",
+        "lunchtime",
+        "lunchtimes",
+        "meets",
+        "meet",
+        "meeting",
+        "day",
+        "days",
+        "from",
+        "week",
+        "weeks",
+        "only",
+        "session",
+        "sessions",
+        "dydd",
+        "bob",
+        "group",
+        "am",
+        "pm",
+    }
 )
 _VAGUE_SEARCH: Final = re.compile("(?<![a-z])(?:" + "|".join(re.escape(v) for v in VAGUE) + ")")
 _RANGE_WORDS: Final = ("-", "to", "till", "until", "through", "thru")
@@ -98,16 +177,11 @@ def _tokens(s: str) -> list[str]:
 
 
 def _expand_ranges(tokens: list[str]) -> list[str]:
-    """"mon - fri" / "monday to friday" → the days in between."""
+    """ "mon - fri" / "monday to friday" → the days in between."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        if (
-            i + 2 < len(tokens)
-            and tokens[i] in DAYS
-            and tokens[i + 1] in _RANGE_WORDS
-            and tokens[i + 2] in DAYS
-        ):
+        if i + 2 < len(tokens) and tokens[i] in DAYS and tokens[i + 1] in _RANGE_WORDS and tokens[i + 2] in DAYS:
             a, b = WEEK_ORDER.index(DAYS[tokens[i]]), WEEK_ORDER.index(DAYS[tokens[i + 2]])
             span = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
             out.extend(WEEK_ORDER[j].lower() + "@" for j in span)
@@ -172,7 +246,10 @@ def _parse_days(s: str) -> tuple[list[dict[str, Any]], str | None]:
     if pending:
         return [], "an ordinal ('1st', 'last') without a day"
     if ordinal_days and not monthly and re.search(r"\bevery\b", s.lower()):
-        return [], "'every 2nd …' could mean fortnightly or monthly; write 'every other Tuesday' or '2nd Tuesday of the month'"
+        return (
+            [],
+            "'every 2nd …' could mean fortnightly or monthly; write 'every other Tuesday' or '2nd Tuesday of the month'",
+        )
     if monthly and weekly and not ordinal_days:
         return [], "a monthly day needs to say which one, like '1st Tuesday of the month'"
     if interval > 1 and ordinal_days:
@@ -215,19 +292,26 @@ def parse_schedule(
     if times is None and time:
         found = find_time_range(time)
         if found is None:
-            result.warnings.append(("time", f"{time!r} is not a time I can read; kept as written. Write it like 10:30-12:30 or 2pm-4pm"))
+            result.warnings.append(
+                ("time", f"{time!r} is not a time I can read; kept as written. Write it like 10:30-12:30 or 2pm-4pm")
+            )
         else:
             times = found[0]
-            rest = (time[: found[1][0]] + time[found[1][1]:]).strip(" ,;-")
+            rest = (time[: found[1][0]] + time[found[1][1] :]).strip(" ,;-")
             if rest:
                 day_text = f"{day_text} {rest}".strip()
     if times is None and day_text:
         found = find_time_range(day_text)
         if found is not None:
             times = found[0]
-            day_text = day_text[: found[1][0]] + " " + day_text[found[1][1]:]
+            day_text = day_text[: found[1][0]] + " " + day_text[found[1][1] :]
     if times is not None and times.assumed:
-        result.warnings.append(("time", f"read the time as {times.opens}-{times.closes} (afternoon/evening); write am or pm if that is wrong"))
+        result.warnings.append(
+            (
+                "time",
+                f"read the time as {times.opens}-{times.closes} (afternoon/evening); write am or pm if that is wrong",
+            )
+        )
     clock: dict[str, str] = {}
     if times is not None:
         clock["opens"] = times.opens
@@ -247,17 +331,26 @@ def parse_schedule(
         else:
             rules, why = _parse_days(stripped)
             if why is not None:
-                result.warnings.append(("days", f"{stripped!r}: {why}; kept as written. Write it like 'Tuesdays' or '1st Monday of the month'"))
+                result.warnings.append(
+                    (
+                        "days",
+                        f"{stripped!r}: {why}; kept as written. Write it like 'Tuesdays' or '1st Monday of the month'",
+                    )
+                )
             for rule in rules:
                 rule.update(clock)
                 if starts is not None:
                     rule["starts"] = starts.isoformat()
                 elif rule.get("interval", 1) > 1:
-                    result.warnings.append(("days", "every other week, but which weeks is unknown; add a Start date column with the date of one session"))
+                    result.warnings.append(
+                        (
+                            "days",
+                            "every other week, but which weeks is unknown; add a Start date column with the date of one session",
+                        )
+                    )
             if rules:
                 schedule["rules"] = rules
     elif not dates and times is not None:
         result.warnings.append(("days", "a time but no day is given; kept as written. Add the day(s) it meets"))
     result.schedule = schedule or None
     return result
-

@@ -17,22 +17,34 @@ import asyncio
 import sqlite3
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
+from node.core.addresses import is_loopback
 from node.core.context import NODE, Node, now_us
 from node.core.errors import NodeError
 from node.importer import ImportBatch, UnreadableFile
 from node.importer.pipeline import apply, plan_batch, read
-from node.federation.fetch import is_loopback
 from node.storage.sheets import SheetRunRow, recent_sheet_runs, record_sheet_run
 
-__all__ = ["MAX_SHEET_BYTES", "SHEET_TIMEOUT", "FIRST_FETCH_DELAY", "SheetRun", "SheetError", "check_sheet_url", "fetch_sheet", "run_sheet_import", "last_runs", "sheet_ctx"]
+__all__ = [
+    "MAX_SHEET_BYTES",
+    "SHEET_TIMEOUT",
+    "FIRST_FETCH_DELAY",
+    "SheetRun",
+    "SheetError",
+    "check_sheet_url",
+    "fetch_sheet",
+    "run_sheet_import",
+    "last_runs",
+    "sheet_ctx",
+]
 
 MAX_SHEET_BYTES: Final = 16 * 1024 * 1024
 SHEET_TIMEOUT: Final = 60.0
@@ -53,7 +65,6 @@ class SheetRun:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-
 def check_sheet_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
@@ -66,13 +77,25 @@ def check_sheet_url(url: str) -> str:
     )
 
 
-async def fetch_sheet(session: aiohttp.ClientSession, url: str, dest: Path, *, max_bytes: int = MAX_SHEET_BYTES, timeout: float = SHEET_TIMEOUT) -> None:
+async def fetch_sheet(
+    session: aiohttp.ClientSession,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int = MAX_SHEET_BYTES,
+    timeout: float = SHEET_TIMEOUT,
+) -> None:
     """Download ``url`` to ``dest``, refusing anything over ``max_bytes`` or slower than ``timeout``."""
     url = check_sheet_url(url)
     try:
-        async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=True, max_redirects=5) as resp:
+        async with session.get(
+            url, timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=True, max_redirects=5
+        ) as resp:
             if resp.status != 200:
-                raise SheetError(f"the sheet address answered {resp.status} {resp.reason or ''}".strip(), hint="check the link still works in a private browser window")
+                raise SheetError(
+                    f"the sheet address answered {resp.status} {resp.reason or ''}".strip(),
+                    hint="check the link still works in a private browser window",
+                )
             if resp.url.scheme != "https" and not is_loopback(resp.url.host or ""):
                 raise SheetError("the sheet address redirected to a page that is not https")
             size = 0
@@ -80,9 +103,11 @@ async def fetch_sheet(session: aiohttp.ClientSession, url: str, dest: Path, *, m
                 async for chunk in resp.content.iter_chunked(65536):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise SheetError(f"the sheet is larger than {max_bytes // (1024 * 1024)} MB, so it was not imported")
+                        raise SheetError(
+                            f"the sheet is larger than {max_bytes // (1024 * 1024)} MB, so it was not imported"
+                        )
                     out.write(chunk)
-    except asyncio.TimeoutError as e:
+    except TimeoutError as e:
         raise SheetError(f"the sheet took longer than {int(timeout)} seconds to download") from e
     except aiohttp.ClientError as e:
         raise SheetError(f"the sheet could not be downloaded ({e.__class__.__name__}: {e})") from e
@@ -90,10 +115,20 @@ async def fetch_sheet(session: aiohttp.ClientSession, url: str, dest: Path, *, m
 
 def _record(conn: sqlite3.Connection, run: SheetRun) -> None:
     c = run.counts
-    record_sheet_run(conn, SheetRunRow(
-        url=run.url, at=run.at, ok=run.ok, added=c.get("add", 0), changed=c.get("change", 0), unchanged=c.get("unchanged", 0),
-        rejected=c.get("rejected", 0), error=run.error, problems=run.problems,
-    ))
+    record_sheet_run(
+        conn,
+        SheetRunRow(
+            url=run.url,
+            at=run.at,
+            ok=run.ok,
+            added=c.get("add", 0),
+            changed=c.get("change", 0),
+            unchanged=c.get("unchanged", 0),
+            rejected=c.get("rejected", 0),
+            error=run.error,
+            problems=run.problems,
+        ),
+    )
 
 
 async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
@@ -120,7 +155,10 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
         counts["rejected"] = len(batch.errors)
         run.counts = counts
         run.ok = True
-        run.problems = [{"row": p.row, "column": p.column, "severity": p.severity, "message": p.message} for p in batch.problems[:200]]
+        run.problems = [
+            {"row": p.row, "column": p.column, "severity": p.severity, "message": p.message}
+            for p in batch.problems[:200]
+        ]
         _record(conn, run)
         return counts
 
@@ -136,8 +174,15 @@ def last_runs(conn: sqlite3.Connection, limit: int = 10) -> list[dict[str, Any]]
     """The newest runs as the console shows them (time in UTC words), newest first."""
     return [
         {
-            "url": r.url, "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.at)), "ok": r.ok, "added": r.added,
-            "changed": r.changed, "unchanged": r.unchanged, "rejected": r.rejected, "error": r.error, "problems": r.problems,
+            "url": r.url,
+            "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.at)),
+            "ok": r.ok,
+            "added": r.added,
+            "changed": r.changed,
+            "unchanged": r.unchanged,
+            "rejected": r.rejected,
+            "error": r.error,
+            "problems": r.problems,
         }
         for r in recent_sheet_runs(conn, limit)
     ]
@@ -151,13 +196,20 @@ async def sheet_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     check_sheet_url(url)
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
     import datetime as dt
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
-        run_sheet_import, "interval", args=[node], id="sheet", seconds=node.config.import_.sheet_interval,
-        max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=FIRST_FETCH_DELAY),
+        run_sheet_import,
+        "interval",
+        args=[node],
+        id="sheet",
+        seconds=node.config.import_.sheet_interval,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=FIRST_FETCH_DELAY),
     )
     scheduler.start()
     try:

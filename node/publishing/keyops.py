@@ -1,4 +1,4 @@
-"""Key rotation, recovery and compromise for this node's identity (spec §4.4–4.6; issue 12).
+"""Key rotation, recovery and compromise for this node's identity (spec §4.4–4.6).
 
 The publisher id never changes: it is the hash of the genesis entry.  What
 changes is the key log.  A planned rotation authorises a new signing key and
@@ -72,7 +72,9 @@ def describe_keys(log: KeyLog) -> list[str]:
                 what += f"; revoked {', '.join(entry.revoked)}"
         lines.append(f"  {i + 1}. {entry.created}: {what}")
     for fork in log.forks:
-        lines.append(f"  Warning: the key log forked after {fork.prev[:12]}; kept {fork.kept[:12]}, dropped {', '.join(d[:12] for d in fork.dropped)}")
+        lines.append(
+            f"  Warning: the key log forked after {fork.prev[:12]}; kept {fork.kept[:12]}, dropped {', '.join(d[:12] for d in fork.dropped)}"
+        )
     return lines
 
 
@@ -102,7 +104,13 @@ def _content_of(version: Record) -> dict[str, Any]:
 
 
 def _reissue(
-    conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn], tombstones: list[tuple[str, Kind]], *, last_rev: int, now_us: int
+    conn: sqlite3.Connection,
+    ident: Identity,
+    listings: list[ListingIn],
+    tombstones: list[tuple[str, Kind]],
+    *,
+    last_rev: int,
+    now_us: int,
 ) -> int:
     """Sign ``listings`` and ``tombstones`` afresh under ``ident``, with revs above ``last_rev``."""
     from node.storage.ledger import apply_version

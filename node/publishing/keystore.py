@@ -56,7 +56,9 @@ def read_key(path: Path) -> Ed25519PrivateKey:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyFileError(f"key file {path} is missing", hint="restore it from your backup, or run `signpost keys recover`") from None
+        raise KeyFileError(
+            f"key file {path} is missing", hint="restore it from your backup, or run `signpost keys recover`"
+        ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
             f"key file {path} can be read by other users (mode {stat.S_IMODE(mode):o})",
@@ -66,7 +68,7 @@ def read_key(path: Path) -> Ed25519PrivateKey:
     if not text.startswith(_PREFIX) or len(text) != len(_PREFIX) + 64:
         raise KeyFileError(f"key file {path} is not a Signpost key")
     try:
-        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text[len(_PREFIX):]))
+        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(text[len(_PREFIX) :]))
     except ValueError as e:
         raise KeyFileError(f"key file {path} is not a Signpost key") from e
 
@@ -82,9 +84,13 @@ def key_from_words(words: str) -> Ed25519PrivateKey:
         raise KeyFileError(f"expected 24 recovery words, got {len(cleaned.split())}")
     unknown = [w for w in cleaned.split() if w not in _BIP39.wordlist]
     if unknown:
-        raise KeyFileError(f"not recovery words: {', '.join(unknown[:3])}", hint="check the spelling against what you wrote down")
+        raise KeyFileError(
+            f"not recovery words: {', '.join(unknown[:3])}", hint="check the spelling against what you wrote down"
+        )
     if not _BIP39.check(cleaned):
-        raise KeyFileError("the recovery words do not check out", hint="one word is probably mis-copied or out of order")
+        raise KeyFileError(
+            "the recovery words do not check out", hint="one word is probably mis-copied or out of order"
+        )
     return Ed25519PrivateKey.from_private_bytes(bytes(_BIP39.to_entropy(cleaned)))
 
 

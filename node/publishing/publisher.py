@@ -65,11 +65,17 @@ class Identity:
 def load_identity(directory: Path, conn: sqlite3.Connection, publisher: str) -> Identity:
     log = load_keylog(conn, publisher)
     if log is None:
-        raise NodeError(f"the database holds no key log for this node's publisher {publisher}", hint="was signpost.db replaced? restore it, or run `signpost keys recover`")
+        raise NodeError(
+            f"the database holds no key log for this node's publisher {publisher}",
+            hint="was signpost.db replaced? restore it, or run `signpost keys recover`",
+        )
     settle_staged_key(directory / "keys", log.authorised)
     signing = read_key(directory / "keys" / SIGNING_FILE)
     if keyid_for(signing.public_key()) not in log.authorised:
-        raise NodeError("this node's signing key is not authorised by its key log", hint="run `signpost keys show` and `signpost keys rotate`")
+        raise NodeError(
+            "this node's signing key is not authorised by its key log",
+            hint="run `signpost keys show` and `signpost keys rotate`",
+        )
     return Identity(publisher=publisher, signing=signing, keylog=log)
 
 
@@ -95,7 +101,9 @@ def _record(ident: Identity, listing: ListingIn, rev: int) -> Record:
     return msgspec.convert(payload, type=Record)
 
 
-def publish(conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn], *, now_us: int, checked: bool = False) -> list[Decision]:
+def publish(
+    conn: sqlite3.Connection, ident: Identity, listings: list[ListingIn], *, now_us: int, checked: bool = False
+) -> list[Decision]:
     """Sign and store new versions of ``listings`` (run inside a write transaction).
 
     ``checked=True`` when every listing's fields already passed the record
@@ -177,7 +185,9 @@ class ImportPlan:
         return out
 
 
-def plan_import(conn: sqlite3.Connection, publisher: str, listings: list[tuple[int | None, ListingIn]], *, replace: bool) -> ImportPlan:
+def plan_import(
+    conn: sqlite3.Connection, publisher: str, listings: list[tuple[int | None, ListingIn]], *, replace: bool
+) -> ImportPlan:
     """What an import would do, without doing it: added, changed (which fields), unchanged, deleted."""
     current = own_contents(conn, publisher)
     items: list[Planned] = []

@@ -49,13 +49,15 @@ def kept_visible(conn: sqlite3.Connection, publisher: str) -> set[str]:
     """Ids of ``publisher``'s listings the coordinator chose to keep visible."""
     prefix = f"{KEEP_VISIBLE_PREFIX}{publisher}/"
     rows = conn.execute("SELECT key FROM meta WHERE key >= ? AND key < ?", (prefix, prefix + "\uffff"))
-    return {key[len(prefix):] for (key,) in rows}
+    return {key[len(prefix) :] for (key,) in rows}
 
 
 # -- problem reports from the public, and the console's reads of its own listings ------------
 
 
-def add_report(conn: sqlite3.Connection, publisher: str, record_id: str, message: str, contact: str | None, *, now: int) -> int:
+def add_report(
+    conn: sqlite3.Connection, publisher: str, record_id: str, message: str, contact: str | None, *, now: int
+) -> int:
     """Store one "Something wrong with this listing?" report; return its row id."""
     cur = conn.execute(
         "INSERT INTO reports (publisher, id, message, contact, received) VALUES (?, ?, ?, ?, ?)",
@@ -65,13 +67,19 @@ def add_report(conn: sqlite3.Connection, publisher: str, record_id: str, message
 
 
 def list_reports(
-    conn: sqlite3.Connection, *, publisher: str | None = None, record_id: str | None = None, include_resolved: bool = False
+    conn: sqlite3.Connection,
+    *,
+    publisher: str | None = None,
+    record_id: str | None = None,
+    include_resolved: bool = False,
 ) -> list[dict[str, object]]:
     """Reports newest first, each with the listing's current name (if it is still live)."""
     import time
 
-    sql = ["SELECT r.rowid, r.publisher, r.id, r.message, r.contact, r.received, r.resolved, l.name FROM reports r "
-           "LEFT JOIN listings l ON l.publisher = r.publisher AND l.id = r.id WHERE 1=1"]
+    sql = [
+        "SELECT r.rowid, r.publisher, r.id, r.message, r.contact, r.received, r.resolved, l.name FROM reports r "
+        "LEFT JOIN listings l ON l.publisher = r.publisher AND l.id = r.id WHERE 1=1"
+    ]
     args: list[object] = []
     if publisher is not None:
         sql.append("AND r.publisher = ?")
@@ -83,8 +91,16 @@ def list_reports(
         sql.append("AND r.resolved = 0")
     sql.append("ORDER BY r.rowid DESC LIMIT 500")
     return [
-        {"rowid": rowid, "publisher": pub, "id": rid, "message": message, "contact": contact,
-         "received": time.strftime("%Y-%m-%d %H:%M", time.gmtime(received)), "resolved": bool(resolved), "name": name}
+        {
+            "rowid": rowid,
+            "publisher": pub,
+            "id": rid,
+            "message": message,
+            "contact": contact,
+            "received": time.strftime("%Y-%m-%d %H:%M", time.gmtime(received)),
+            "resolved": bool(resolved),
+            "name": name,
+        }
         for rowid, pub, rid, message, contact, received, resolved, name in conn.execute(" ".join(sql), args)
     ]
 
@@ -120,7 +136,9 @@ def own_listing_rows(conn: sqlite3.Connection, publisher: str) -> list[OwnRow]:
     ).fetchall()
 
 
-def listing_for_edit(conn: sqlite3.Connection, publisher: str, record_id: str) -> tuple[bytes | str, PrivatePlace | None] | None:
+def listing_for_edit(
+    conn: sqlite3.Connection, publisher: str, record_id: str
+) -> tuple[bytes | str, PrivatePlace | None] | None:
     """A listing's signed payload and, for a private group, the place kept off the feed; ``None`` if there is none."""
     row = conn.execute("SELECT payload FROM listings WHERE publisher = ? AND id = ?", (publisher, record_id)).fetchone()
     if row is None:
@@ -129,5 +147,13 @@ def listing_for_edit(conn: sqlite3.Connection, publisher: str, record_id: str) -
     return row[0], (tuple(place) if place is not None else None)
 
 
-__all__ += ["add_report", "list_reports", "resolve_report", "report_secret", "own_listing_rows", "listing_for_edit",
-            "OwnRow", "PrivatePlace"]
+__all__ += [
+    "add_report",
+    "list_reports",
+    "resolve_report",
+    "report_secret",
+    "own_listing_rows",
+    "listing_for_edit",
+    "OwnRow",
+    "PrivatePlace",
+]

@@ -78,10 +78,29 @@ def listing_row(record: Record, payload: str) -> tuple[object, ...]:
     moved = schedule is not None and any(e.moved_to is not None for e in schedule.exceptions)
     loose = moved or (schedule is not None and any(r.freq == "monthly" for r in schedule.rules))
     return (
-        record.publisher, record.id, record.kind, record.name, record.summary, record.description,
-        topics, record.audience, area, record.delivery, int(record.private), record.status,
-        None if record.cost is None else int(record.cost.free), lat, lon, days, evening,
-        record.reviewed, record.rev, payload, " " + " ".join(record.topics) + " ", int(loose), int(moved),
+        record.publisher,
+        record.id,
+        record.kind,
+        record.name,
+        record.summary,
+        record.description,
+        topics,
+        record.audience,
+        area,
+        record.delivery,
+        int(record.private),
+        record.status,
+        None if record.cost is None else int(record.cost.free),
+        lat,
+        lon,
+        days,
+        evening,
+        record.reviewed,
+        record.rev,
+        payload,
+        " " + " ".join(record.topics) + " ",
+        int(loose),
+        int(moved),
         None if schedule is None else _SCHEDULE_JSON.encode(schedule).decode("utf-8"),
     )
 

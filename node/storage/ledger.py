@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 import msgspec
 
+from node.storage.index import LISTING_UPSERT, listing_row, unindex
+from node.storage.store import get_meta, request_scrub, set_meta
 from protocol import envelope as dsse
 from protocol.keylog import KeyLog, verify_keylog
 from protocol.merge import Decision, Held, decide
 from protocol.records import Record, Tombstone
 from protocol.verify import Opened
-
-from node.storage.index import LISTING_UPSERT, listing_row, unindex
-from node.storage.store import get_meta, request_scrub, set_meta
 
 __all__ = [
     "apply_version",
@@ -42,12 +41,16 @@ def last_change(conn: sqlite3.Connection) -> int:
     return int(get_meta(conn, "last_change") or 0)
 
 
-def apply_version(conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, via: str | None, now_us: int) -> Decision:
+def apply_version(
+    conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, via: str | None, now_us: int
+) -> Decision:
     """Merge one verified version; store it, move it to the feed's end and (re)index it if it wins."""
     return apply_versions(conn, [(opened, envelope)], via=via, now_us=now_us)[0]
 
 
-def apply_versions(conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], *, via: str | None, now_us: int) -> list[Decision]:
+def apply_versions(
+    conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], *, via: str | None, now_us: int
+) -> list[Decision]:
     """Merge a page of verified versions, in order, with a few statements for the whole page.
 
     Each version is decided against what is held (or against an earlier
@@ -64,7 +67,8 @@ def apply_versions(conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], 
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for change, rid, rev, digest in conn.execute(
-                f"SELECT change, id, rev, digest FROM versions WHERE publisher = ? AND id IN ({marks})", (publisher, *chunk)
+                f"SELECT change, id, rev, digest FROM versions WHERE publisher = ? AND id IN ({marks})",
+                (publisher, *chunk),
             ):
                 held[(publisher, rid)] = (change, Held(rev, bytes(digest)))
     decisions: list[Decision] = []
@@ -110,7 +114,9 @@ def apply_versions(conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], 
     for change, (opened, envelope) in enumerate(winners.values(), start=first):
         v = opened.version
         deleted = isinstance(v, Tombstone)
-        rows.append((change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us))
+        rows.append(
+            (change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us)
+        )
         if isinstance(v, Record):
             listings.append(listing_row(v, opened.body.decode("utf-8")))
         else:

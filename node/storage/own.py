@@ -61,7 +61,9 @@ def private_place(conn: sqlite3.Connection, record_id: str) -> PlaceRow | None:
 
 def version_state(conn: sqlite3.Connection, publisher: str, record_id: str) -> tuple[Kind, bool] | None:
     """The kind of the record the ledger holds and whether it is a tombstone; None if it holds none."""
-    row = conn.execute("SELECT kind, deleted FROM versions WHERE publisher = ? AND id = ?", (publisher, record_id)).fetchone()
+    row = conn.execute(
+        "SELECT kind, deleted FROM versions WHERE publisher = ? AND id = ?", (publisher, record_id)
+    ).fetchone()
     # The kind column holds what a verified version said, so it is one of the kinds.
     return None if row is None else (cast(Kind, row[0]), bool(row[1]))
 

@@ -181,7 +181,6 @@ CREATE TABLE IF NOT EXISTS equivocations (
 """
 
 
-
 # The facet row of a listing and the triggers that keep listing_facets from it.  Dropped and
 # recreated as a whole (after any column was added), so older databases get the current form.
 FACET_VIEW: Final = """
@@ -207,6 +206,7 @@ CREATE TRIGGER listings_facets_ad AFTER DELETE ON listings BEGIN
 END;
 """
 
+
 class AddedColumn(NamedTuple):
     """A column added to a table after the first release, and how to fill it for rows already there."""
 
@@ -218,13 +218,23 @@ class AddedColumn(NamedTuple):
 
 
 ADDED_COLUMNS: Final[tuple[AddedColumn, ...]] = (
-    AddedColumn("listings", "topic_slugs", str, "",
-     "' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' '"),
+    AddedColumn(
+        "listings",
+        "topic_slugs",
+        str,
+        "",
+        "' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(payload, '$.topics')), '') || ' '",
+    ),
     AddedColumn("listings", "loose", int, 0, "instr(payload, '\"monthly\"') > 0 OR instr(payload, '\"moved_to\"') > 0"),
     AddedColumn("listings", "moved", int, 0, "instr(payload, '\"moved_to\"') > 0"),
     AddedColumn("listings", "schedule", str, None, "json_extract(payload, '$.schedule')"),
-    AddedColumn("listing_facets", "schedule", str, None,
-     "(SELECT schedule FROM listings WHERE listings.rowid = listing_facets.rowid)"),
+    AddedColumn(
+        "listing_facets",
+        "schedule",
+        str,
+        None,
+        "(SELECT schedule FROM listings WHERE listings.rowid = listing_facets.rowid)",
+    ),
 )
 
 # Databases made before listing_facets existed get it filled once.

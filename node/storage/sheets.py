@@ -37,10 +37,21 @@ def record_sheet_run(conn: sqlite3.Connection, run: SheetRunRow) -> None:
     """Keep one run, and forget all but the newest :data:`KEEP_RUNS`."""
     conn.execute(
         "INSERT INTO sheet_runs (url, at, ok, added, changed, unchanged, rejected, error, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (run.url, run.at, int(run.ok), run.added, run.changed, run.unchanged, run.rejected, run.error, json.dumps(run.problems)),
+        (
+            run.url,
+            run.at,
+            int(run.ok),
+            run.added,
+            run.changed,
+            run.unchanged,
+            run.rejected,
+            run.error,
+            json.dumps(run.problems),
+        ),
     )
     conn.execute(
-        "DELETE FROM sheet_runs WHERE rowid NOT IN (SELECT rowid FROM sheet_runs ORDER BY rowid DESC LIMIT ?)", (KEEP_RUNS,)
+        "DELETE FROM sheet_runs WHERE rowid NOT IN (SELECT rowid FROM sheet_runs ORDER BY rowid DESC LIMIT ?)",
+        (KEEP_RUNS,),
     )
 
 

@@ -56,6 +56,8 @@ def check_stamp(secret: bytes, stamp: str, target: str, *, now: float, min_secon
         raise SpamRefused("This form could not be checked. Please reload the page and send it again.")
     age = now - int(m.group(1))
     if age < min_seconds:
-        raise SpamRefused("That was sent very quickly, so it looked automatic. Please check your message and send it again.")
+        raise SpamRefused(
+            "That was sent very quickly, so it looked automatic. Please check your message and send it again."
+        )
     if age > max_age:
         raise SpamRefused("This form is more than a day old. Please reload the page and send it again.")

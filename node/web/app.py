@@ -53,9 +53,7 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     async def client_session(app: web.Application) -> AsyncIterator[None]:
         node = app[NODE]
         timeout = aiohttp.ClientTimeout(total=config.sync.timeout, sock_connect=10)
-        node.session = aiohttp.ClientSession(
-            timeout=timeout, headers={"User-Agent": SOFTWARE}, auto_decompress=True
-        )
+        node.session = aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": SOFTWARE}, auto_decompress=True)
         try:
             yield
         finally:

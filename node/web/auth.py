@@ -65,9 +65,13 @@ COOKIE: Final = "signpost_admin"
 def check_csrf(session: Session | None, submitted: str | None) -> None:
     """Raise 403 unless ``submitted`` is this session's CSRF token (constant-time)."""
     if session is None or not submitted:
-        raise web.HTTPForbidden(reason="This form has expired or was not sent from this site. Go back, reload the page and try again.")
+        raise web.HTTPForbidden(
+            reason="This form has expired or was not sent from this site. Go back, reload the page and try again."
+        )
     if not hmac.compare_digest(session.csrf.encode(), submitted.encode("utf-8", "replace")):
-        raise web.HTTPForbidden(reason="This form has expired or was not sent from this site. Go back, reload the page and try again.")
+        raise web.HTTPForbidden(
+            reason="This form has expired or was not sent from this site. Go back, reload the page and try again."
+        )
 
 
 def _origin(url: str) -> str:
@@ -91,7 +95,12 @@ def _secure(config: Config) -> bool:
 
 def set_session_cookie(response: web.StreamResponse, session: Session, config: Config) -> None:
     response.set_cookie(
-        COOKIE, session.id, path="/admin", httponly=True, samesite="Strict", secure=_secure(config),
+        COOKIE,
+        session.id,
+        path="/admin",
+        httponly=True,
+        samesite="Strict",
+        secure=_secure(config),
         max_age=max(0, session.expires - int(time.time())),
     )
 

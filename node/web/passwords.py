@@ -1,4 +1,4 @@
-"""Console passwords, stored as scrypt hashes (issue 7)."""
+"""Console passwords, stored as scrypt hashes."""
 
 from __future__ import annotations
 

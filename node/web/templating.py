@@ -104,7 +104,9 @@ class Templates:
     def static_url(self, name: str) -> str:
         return f"/static/{name}?v={self.static[name].version}"
 
-    def render(self, name: str, context: Mapping[str, Any], *, status: int = 200, cache: str = "public, max-age=60") -> web.Response:
+    def render(
+        self, name: str, context: Mapping[str, Any], *, status: int = 200, cache: str = "public, max-age=60"
+    ) -> web.Response:
         body = self.env.get_template(name).render(**context)
         response = web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
         response.headers["Content-Security-Policy"] = CSP
@@ -120,7 +122,12 @@ class Templates:
         headers = {"ETag": found.etag, "Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
         if request.headers.get("If-None-Match") == found.etag:
             return web.Response(status=304, headers=headers)
-        return web.Response(body=found.body, content_type=found.content_type.split(";")[0], charset="utf-8" if "charset" in found.content_type else None, headers=headers)
+        return web.Response(
+            body=found.body,
+            content_type=found.content_type.split(";")[0],
+            charset="utf-8" if "charset" in found.content_type else None,
+            headers=headers,
+        )
 
 
 TEMPLATES: web.AppKey[Templates] = web.AppKey("templates", Templates)

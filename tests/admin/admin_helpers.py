@@ -19,7 +19,9 @@ async def sign_in(client: TestClient, password: str = PASSWORD) -> str:
     """Sign in; return the signed-in session's CSRF token."""
     page = await client.get("/admin/login")
     token = csrf_of(await page.text())
-    resp = await client.post("/admin/login", data={"csrf": token, "password": password, "next": "/admin"}, allow_redirects=False)
+    resp = await client.post(
+        "/admin/login", data={"csrf": token, "password": password, "next": "/admin"}, allow_redirects=False
+    )
     assert resp.status == 303, await resp.text()
     home = await client.get("/admin")
     assert home.status == 200

@@ -31,5 +31,5 @@ async def feed_records(client: Any) -> tuple[dict[str, dict[str, Any]], set[str]
         if not page["items"]:
             return live, deleted, raw
         nxt = page["next"]
-        url = nxt[nxt.index("/feed"):]
+        url = nxt[nxt.index("/feed") :]
     raise AssertionError("feed did not end")

@@ -28,7 +28,9 @@ async def test_console_pages_need_sign_in(client, path: str) -> None:  # type: i
 
 async def test_wrong_password_is_refused_and_says_so(client) -> None:  # type: ignore[no-untyped-def]
     page = await client.get("/admin/login")
-    resp = await client.post("/admin/login", data={"csrf": csrf_of(await page.text()), "password": "not the password"}, allow_redirects=False)
+    resp = await client.post(
+        "/admin/login", data={"csrf": csrf_of(await page.text()), "password": "not the password"}, allow_redirects=False
+    )
     assert resp.status == 401
     assert "That password is not right" in await resp.text()
     assert (await client.get("/admin", allow_redirects=False)).status == 303
@@ -48,7 +50,9 @@ async def test_session_id_changes_at_sign_in_and_old_one_is_dead(client) -> None
 
 async def test_session_cookie_is_httponly_strict_and_scoped(client) -> None:  # type: ignore[no-untyped-def]
     page = await client.get("/admin/login")
-    resp = await client.post("/admin/login", data={"csrf": csrf_of(await page.text()), "password": PASSWORD}, allow_redirects=False)
+    resp = await client.post(
+        "/admin/login", data={"csrf": csrf_of(await page.text()), "password": PASSWORD}, allow_redirects=False
+    )
     header = resp.headers["Set-Cookie"]
     for part in ("HttpOnly", "SameSite=Strict", "Path=/admin"):
         assert part in header

@@ -19,7 +19,6 @@ from messy import PRIVATE_ADDRESS, UNCONSENTED_EMAIL, write_messy
 
 from node.core.config import load_config
 from node.web.app import create_app
-from support.fixtures import browser  # noqa: F401
 
 
 class _Feed:
@@ -46,7 +45,7 @@ async def _upload(page: Any, path: Path) -> int | None:
 
 @pytest.mark.slow
 @pytest.mark.browser
-async def test_first_time_coordinator_keeps_listings_current(browser, aiohttp_server, node, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+async def test_first_time_coordinator_keeps_listings_current(browser, aiohttp_server, node, tmp_path) -> None:  # type: ignore[no-untyped-def]
     server = await aiohttp_server(create_app(load_config(node.directory), sync=False), host="127.0.0.1", port=node.port)
     base = f"http://127.0.0.1:{server.port}"
     page = await browser.new_page(javascript=False, width=1024, height=900)
@@ -92,7 +91,10 @@ async def test_first_time_coordinator_keeps_listings_current(browser, aiohttp_se
         assert await page.goto(f"{base}/admin/listings/walk-and-talk") == 200
         await _axe_clean(page, "edit")
         edit = "form[action='/admin/listings/walk-and-talk']"
-        assert await page.submit_form(edit, {"website": "not a web address", "summary": "Gentle walks round the park"}) == 400
+        assert (
+            await page.submit_form(edit, {"website": "not a web address", "summary": "Gentle walks round the park"})
+            == 400
+        )
         assert "Give a full web address" in await page.text()
         await _axe_clean(page, "edit with errors")
         assert await page.submit_form(edit, {"website": "https://walk.example.org"}) == 200
@@ -109,12 +111,20 @@ async def test_first_time_coordinator_keeps_listings_current(browser, aiohttp_se
         assert live["survivors-circle"]["reviewed"] == dt.date.today().isoformat()
 
         # The rest of the console, each page checked.
-        for path in ("/admin/listings/hearing-voices-leeds/pause", "/admin/reports", "/admin/peers", "/admin/sheet", "/admin"):
+        for path in (
+            "/admin/listings/hearing-voices-leeds/pause",
+            "/admin/reports",
+            "/admin/peers",
+            "/admin/sheet",
+            "/admin",
+        ):
             assert await page.goto(base + path) == 200, path
             await _axe_clean(page, path)
 
         # The public report form, too.
         assert await page.goto(f"{base}/listing/{node.publisher}/walk-and-talk/report") == 200
         await _axe_clean(page, "report form")
-        assert [u for u in page.requests if not u.startswith((base, "data:", "about:"))] == [], "nothing loaded from elsewhere"
+        assert [u for u in page.requests if not u.startswith((base, "data:", "about:"))] == [], (
+            "nothing loaded from elsewhere"
+        )
         assert page.errors == []

@@ -11,8 +11,13 @@ from feedutil import feed_records
 from node.directory.geo import Geo
 from node.importer.listing_form import FormErrors, fields_from_form, form_from_record
 
-BASE = {"kind": "group", "name": "Hearing Voices Leeds", "summary": "A friendly group.", "reviewed": "2024-01-01",
-        "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]}}
+BASE = {
+    "kind": "group",
+    "name": "Hearing Voices Leeds",
+    "summary": "A friendly group.",
+    "reviewed": "2024-01-01",
+    "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]},
+}
 
 
 def _form(**changes: object) -> dict[str, object]:
@@ -58,8 +63,12 @@ def test_form_problems_are_named_against_their_field(changes: dict[str, object],
 
 
 def test_private_form_publishes_only_the_area_and_keeps_the_place() -> None:
-    fields, place = fields_from_form(_Multi(_form(private=True, venue="Back room", address="1 Secret Road", postcode="ls6 3qr")),
-                                     geo=Geo.load(), base=BASE, record_id="x")
+    fields, place = fields_from_form(
+        _Multi(_form(private=True, venue="Back room", address="1 Secret Road", postcode="ls6 3qr")),
+        geo=Geo.load(),
+        base=BASE,
+        record_id="x",
+    )
     assert fields["location"]["type"] == "area" and "LS6 3QR" not in str(fields)
     assert "Secret" not in str(fields)
     assert place == ("Back room", "1 Secret Road", "LS6 3QR")
@@ -96,7 +105,9 @@ async def test_edit_errors_show_next_to_the_field_and_publish_nothing(signed_in,
     resp = await client.post("/admin/listings/walk", data=data)
     html = await resp.text()
     assert resp.status == 400
-    assert re.search(r'<p class="field-error" id="contact_email-error">.*email address.*</p><input id="contact_email"', html)
+    assert re.search(
+        r'<p class="field-error" id="contact_email-error">.*email address.*</p><input id="contact_email"', html
+    )
     assert 'aria-invalid="true" aria-describedby="contact_email-error"' in html
     assert 'value="nope"' in html, "what they typed is kept"
     after, _, _ = await feed_records(client)
@@ -106,7 +117,12 @@ async def test_edit_errors_show_next_to_the_field_and_publish_nothing(signed_in,
 async def test_edit_publishes_a_new_version_to_the_feed(signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, csrf = signed_in
     node.publish([("walk", {"kind": "group", "name": "Walk and Talk"})])
-    data = _fields_of(await _edit_page(client, "walk")) | {"summary": "Gentle walks", "days": ["SA"], "opens": "10:00", "csrf": csrf}
+    data = _fields_of(await _edit_page(client, "walk")) | {
+        "summary": "Gentle walks",
+        "days": ["SA"],
+        "opens": "10:00",
+        "csrf": csrf,
+    }
     resp = await client.post("/admin/listings/walk", data=data, allow_redirects=False)
     assert resp.status == 303
     live, _, _ = await feed_records(client)
@@ -117,8 +133,13 @@ async def test_edit_publishes_a_new_version_to_the_feed(signed_in, node) -> None
 async def test_private_place_edited_in_the_console_never_reaches_feed_or_html(signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, csrf = signed_in
     node.publish([("circle", {"kind": "group", "name": "Survivors Circle"})])
-    data = _fields_of(await _edit_page(client, "circle")) | {"private": "yes", "venue": "Back room", "address": "14 Secret Street",
-                                                             "postcode": "LS6 3QR", "csrf": csrf}
+    data = _fields_of(await _edit_page(client, "circle")) | {
+        "private": "yes",
+        "venue": "Back room",
+        "address": "14 Secret Street",
+        "postcode": "LS6 3QR",
+        "csrf": csrf,
+    }
     assert (await client.post("/admin/listings/circle", data=data, allow_redirects=False)).status == 303
     _, _, raw = await feed_records(client)
     page = await (await client.get(f"/listing/{node.publisher}/circle")).text()
@@ -144,18 +165,25 @@ async def test_mark_as_still_current_bumps_reviewed_in_the_feed(signed_in, node)
 async def test_listings_are_stale_first_with_their_age(signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, _ = signed_in
     today = dt.date.today()
-    node.publish([
-        ("fresh", {"kind": "group", "name": "Fresh", "reviewed": today.isoformat()}),
-        ("stale", {"kind": "group", "name": "Stale", "reviewed": (today - dt.timedelta(days=200)).isoformat()}),
-        ("ancient", {"kind": "group", "name": "Ancient", "reviewed": (today - dt.timedelta(days=400)).isoformat()}),
-        ("never", {"kind": "group", "name": "Never"}),
-    ])
+    node.publish(
+        [
+            ("fresh", {"kind": "group", "name": "Fresh", "reviewed": today.isoformat()}),
+            ("stale", {"kind": "group", "name": "Stale", "reviewed": (today - dt.timedelta(days=200)).isoformat()}),
+            ("ancient", {"kind": "group", "name": "Ancient", "reviewed": (today - dt.timedelta(days=400)).isoformat()}),
+            ("never", {"kind": "group", "name": "Never"}),
+        ]
+    )
     html = await (await client.get("/admin/listings")).text()
     order = [m.group(1) for m in re.finditer(r'<a href="/admin/listings/([a-z]+)">', html)]
     assert order == ["never", "ancient", "stale", "fresh"]
     assert "hidden from search" in html and "may be out of date" in html and "today" in html
     by_name = await (await client.get("/admin/listings?sort=name")).text()
-    assert [m.group(1) for m in re.finditer(r'<a href="/admin/listings/([a-z]+)">', by_name)] == ["ancient", "fresh", "never", "stale"]
+    assert [m.group(1) for m in re.finditer(r'<a href="/admin/listings/([a-z]+)">', by_name)] == [
+        "ancient",
+        "fresh",
+        "never",
+        "stale",
+    ]
 
 
 async def test_keep_visible_brings_a_year_old_listing_back_into_search(signed_in, node) -> None:  # type: ignore[no-untyped-def]

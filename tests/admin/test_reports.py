@@ -34,8 +34,15 @@ async def test_listing_page_links_to_the_report_form(listed) -> None:  # type: i
 async def test_a_report_is_stored_and_shown_in_the_console_only(listed, signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, url = listed
     target = f"{node.publisher}/walk"
-    resp = await client.post(f"{url}/report", data={"message": "They moved to Thursdays", "contact": "ann@example.org",
-                                                    "stamp": _stamp(client, target), HONEYPOT: ""})
+    resp = await client.post(
+        f"{url}/report",
+        data={
+            "message": "They moved to Thursdays",
+            "contact": "ann@example.org",
+            "stamp": _stamp(client, target),
+            HONEYPOT: "",
+        },
+    )
     assert resp.status == 200 and "Thank you" in await resp.text()
     console = await (await client.get("/admin/reports")).text()
     assert "They moved to Thursdays" in console and "ann@example.org" in console and "Walk and Talk" in console
@@ -47,22 +54,33 @@ async def test_a_report_is_stored_and_shown_in_the_console_only(listed, signed_i
 
 async def test_honeypot_submission_is_thanked_but_not_stored(listed, signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, url = listed
-    resp = await client.post(f"{url}/report", data={"message": "Buy cheap pills", "stamp": _stamp(client, f"{node.publisher}/walk"),
-                                                    HONEYPOT: "http://spam.example"})
+    resp = await client.post(
+        f"{url}/report",
+        data={
+            "message": "Buy cheap pills",
+            "stamp": _stamp(client, f"{node.publisher}/walk"),
+            HONEYPOT: "http://spam.example",
+        },
+    )
     assert resp.status == 200 and "Thank you" in await resp.text()
     assert "cheap pills" not in await (await client.get("/admin/reports")).text()
 
 
-@pytest.mark.parametrize(("stamp_of", "words"), [
-    (lambda c, t: _stamp(c, t, age=0), "very quickly"),
-    (lambda c, t: _stamp(c, t, age=3 * 86400), "more than a day old"),
-    (lambda c, t: _stamp(c, "sp1:aaaaaaaaaaaaaaaaaaaaaaaaaa/other", age=60), "could not be checked"),
-    (lambda c, t: "12345.0123456789abcdef0123456789abcdef", "could not be checked"),
-    (lambda c, t: "", "could not be checked"),
-])
+@pytest.mark.parametrize(
+    ("stamp_of", "words"),
+    [
+        (lambda c, t: _stamp(c, t, age=0), "very quickly"),
+        (lambda c, t: _stamp(c, t, age=3 * 86400), "more than a day old"),
+        (lambda c, t: _stamp(c, "sp1:aaaaaaaaaaaaaaaaaaaaaaaaaa/other", age=60), "could not be checked"),
+        (lambda c, t: "12345.0123456789abcdef0123456789abcdef", "could not be checked"),
+        (lambda c, t: "", "could not be checked"),
+    ],
+)
 async def test_bad_or_too_quick_stamps_are_refused_keeping_the_message(listed, node, stamp_of, words: str) -> None:  # type: ignore[no-untyped-def]
     client, url = listed
-    resp = await client.post(f"{url}/report", data={"message": "Wrong phone number", "stamp": stamp_of(client, f"{node.publisher}/walk")})
+    resp = await client.post(
+        f"{url}/report", data={"message": "Wrong phone number", "stamp": stamp_of(client, f"{node.publisher}/walk")}
+    )
     assert resp.status == 400
     html = await resp.text()
     assert words in html and "Wrong phone number" in html
@@ -87,8 +105,11 @@ async def test_reports_are_rate_limited_per_address(listed, node) -> None:  # ty
 
 async def test_cross_origin_report_is_refused(listed, node) -> None:  # type: ignore[no-untyped-def]
     client, url = listed
-    resp = await client.post(f"{url}/report", data={"message": "hi", "stamp": _stamp(client, f"{node.publisher}/walk")},
-                             headers={"Origin": "https://evil.example"})
+    resp = await client.post(
+        f"{url}/report",
+        data={"message": "hi", "stamp": _stamp(client, f"{node.publisher}/walk")},
+        headers={"Origin": "https://evil.example"},
+    )
     assert resp.status == 403
 
 
@@ -100,9 +121,11 @@ async def test_report_on_unknown_listing_is_404(client, node) -> None:  # type: 
 async def test_resolving_a_report_clears_it_from_the_list(listed, signed_in, node) -> None:  # type: ignore[no-untyped-def]
     client, url = listed
     _, csrf = signed_in
-    await client.post(f"{url}/report", data={"message": "Venue closed", "stamp": _stamp(client, f"{node.publisher}/walk")})
+    await client.post(
+        f"{url}/report", data={"message": "Venue closed", "stamp": _stamp(client, f"{node.publisher}/walk")}
+    )
     html = await (await client.get("/admin/reports")).text()
-    rowid = re.search(r'/admin/reports/(\d+)/resolve', html).group(1)  # type: ignore[union-attr]
+    rowid = re.search(r"/admin/reports/(\d+)/resolve", html).group(1)  # type: ignore[union-attr]
     await client.post(f"/admin/reports/{rowid}/resolve", data={"csrf": csrf})
     assert "Venue closed" not in await (await client.get("/admin/reports")).text()
     assert "Venue closed" in await (await client.get("/admin/reports?all=1")).text()

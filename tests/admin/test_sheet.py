@@ -56,7 +56,9 @@ async def _wait_for_first_run(client: Any) -> None:
     raise AssertionError("the scheduled sheet fetch never ran")
 
 
-async def test_scheduled_fetch_imports_the_sheet_with_the_import_rules(sheet_client: Any, sheet_server: dict[str, Any]) -> None:
+async def test_scheduled_fetch_imports_the_sheet_with_the_import_rules(
+    sheet_client: Any, sheet_server: dict[str, Any]
+) -> None:
     await _wait_for_first_run(sheet_client)
     live, _, raw = await feed_records(sheet_client)
     assert set(live) == {"hearing-voices-leeds", "survivors-circle", "walk-and-talk"}
@@ -78,7 +80,9 @@ async def test_fetch_now_adds_and_changes_but_never_deletes(sheet_client: Any, s
     assert len(live) == 3 and not deleted
 
 
-async def test_a_failing_sheet_is_recorded_and_publishes_nothing(sheet_client: Any, sheet_server: dict[str, Any]) -> None:
+async def test_a_failing_sheet_is_recorded_and_publishes_nothing(
+    sheet_client: Any, sheet_server: dict[str, Any]
+) -> None:
     await _wait_for_first_run(sheet_client)
     before, _, _ = await feed_records(sheet_client)
     sheet_server["status"] = 404
@@ -94,14 +98,17 @@ async def test_a_failing_sheet_is_recorded_and_publishes_nothing(sheet_client: A
     assert (await sheet_client.post("/admin/sheet/fetch", data={"csrf": csrf}, allow_redirects=False)).status == 303
 
 
-@pytest.mark.parametrize(("url", "ok"), [
-    ("https://docs.google.com/spreadsheets/d/e/x/pub?output=csv", True),
-    ("http://127.0.0.1:8000/sheet.csv", True),
-    ("http://localhost/sheet.csv", True),
-    ("http://docs.google.com/x.csv", False),
-    ("ftp://example.org/x.csv", False),
-    ("file:///etc/passwd", False),
-])
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://docs.google.com/spreadsheets/d/e/x/pub?output=csv", True),
+        ("http://127.0.0.1:8000/sheet.csv", True),
+        ("http://localhost/sheet.csv", True),
+        ("http://docs.google.com/x.csv", False),
+        ("ftp://example.org/x.csv", False),
+        ("file:///etc/passwd", False),
+    ],
+)
 def test_sheet_url_must_be_https_unless_loopback(url: str, ok: bool) -> None:
     if ok:
         assert check_sheet_url(url) == url

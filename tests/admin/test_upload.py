@@ -42,7 +42,9 @@ async def test_preview_shows_every_outcome_and_publishes_nothing(signed_in) -> N
 async def test_publish_lands_the_plan_and_keeps_private_data_home(signed_in) -> None:  # type: ignore[no-untyped-def]
     client, csrf = signed_in
     html = await (await client.post("/admin/upload", data=_form(csrf, messy_csv()))).text()
-    resp = await client.post("/admin/upload/publish", data={"csrf": csrf, "plan": _plan_token(html)}, allow_redirects=False)
+    resp = await client.post(
+        "/admin/upload/publish", data={"csrf": csrf, "plan": _plan_token(html)}, allow_redirects=False
+    )
     assert resp.status == 303
     assert "Published: 3 added" in await (await client.get(resp.headers["Location"])).text()
     live, _, raw = await feed_records(client)
@@ -65,7 +67,9 @@ async def test_reupload_shows_changed_fields_and_replace_shows_deletions(signed_
     await client.post("/admin/upload/publish", data={"csrf": csrf, "plan": _plan_token(html)})
     rows = [list(r) for r in ROWS[:2]]
     rows[0][3] = "Oxford Place Centre, Room 2"
-    html = await (await client.post("/admin/upload", data=_form(csrf, __import__("messy").messy_csv(rows), replace=True))).text()
+    html = await (
+        await client.post("/admin/upload", data=_form(csrf, __import__("messy").messy_csv(rows), replace=True))
+    ).text()
     assert "1 to change" in html and "1 to delete" in html and "1 unchanged" in html
     assert "location" in html, "the changed field is named"
     assert "Walk and Talk" in html

@@ -17,7 +17,7 @@ The pulling node runs in this process: it follows every peer with
 full sync), then calls ``sync_once`` again, when every peer answers 304
 (the idle re-poll), timing its wall clock and this process's CPU time.
 
-Goals (issue 11): full sync under 30 s; idle re-poll under 3 s wall and
+Goals (docs/benchmarks.md): full sync under 30 s; idle re-poll under 3 s wall and
 under 1 s CPU.  ``--profile DIR`` writes pyinstrument reports of both syncs.
 """
 
@@ -27,19 +27,18 @@ import argparse
 import asyncio
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import msgspec  # noqa: E402
-
-from peers import CACHE, REPO, Timer, machine  # noqa: E402
+import msgspec
+from peers import CACHE, REPO, Timer, machine
 
 GOAL_FULL_S = 30.0
 GOAL_IDLE_WALL_S = 3.0
@@ -56,6 +55,7 @@ class SimPeer(msgspec.Struct, array_like=True):
 def _make_peer(args: tuple[int, int]) -> SimPeer:
     """Peer ``n``: its own keys (derived from ``n``), key log and ``records`` signed listings."""
     from corpus import listing
+
     from node.core.context import now_us
     from protocol import envelope as dsse
     from protocol.keylog import make_genesis, verify_keylog
@@ -73,7 +73,9 @@ def _make_peer(args: tuple[int, int]) -> SimPeer:
     for i in range(records):
         rid, fields = listing(n * records + i, seed=7)
         rev = rev_base + i
-        record = msgspec.convert({**fields, "publisher": log.publisher, "id": rid, "rev": rev, "updated": rfc3339(rev)}, type=Record)
+        record = msgspec.convert(
+            {**fields, "publisher": log.publisher, "id": rid, "rev": rev, "updated": rfc3339(rev)}, type=Record
+        )
         env, _ = seal_version(record, signing)
         items.append((record.kind, rid, dsse.encode_envelope(env)))
     return SimPeer(log.publisher, dsse.encode_envelope(genesis), items)
@@ -93,7 +95,9 @@ def build_peers(count: int, records: int) -> Path:
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(msgspec.msgpack.encode(peers))
     tmp.rename(path)
-    print(f"signed {count} peers x {records} records in {time.perf_counter() - started:.1f} s ({path})", file=sys.stderr)
+    print(
+        f"signed {count} peers x {records} records in {time.perf_counter() - started:.1f} s ({path})", file=sys.stderr
+    )
     return path
 
 
@@ -113,8 +117,19 @@ def serve(cache: Path, port: int) -> None:
     docs, keys, rows = [], [], []
     for n, p in enumerate(peers):
         base = f"http://127.0.0.1:{port}/p/{n}"
-        docs.append(encode(NodeDocument(protocol=PROTOCOL, name=f"Sim peer {n}", url=base, publisher=p.publisher,
-                                        keylog=envelopes.decode(b"[" + p.keylog + b"]"), feed=f"{base}/feed", license=license)))
+        docs.append(
+            encode(
+                NodeDocument(
+                    protocol=PROTOCOL,
+                    name=f"Sim peer {n}",
+                    url=base,
+                    publisher=p.publisher,
+                    keylog=envelopes.decode(b"[" + p.keylog + b"]"),
+                    feed=f"{base}/feed",
+                    license=license,
+                )
+            )
+        )
         keys.append(b'{"publisher":"' + p.publisher.encode() + b'","keylog":[' + p.keylog + b"]}")
         rows.append([FeedRow(c + 1, p.publisher, rid, kind, False, env) for c, (kind, rid, env) in enumerate(p.items)])
 
@@ -179,10 +194,10 @@ async def _profiled(profile: Path | None, name: str, coro: Any) -> Any:
 async def pull_all(directory: Path, base: str, count: int, records: int, profile: Path | None) -> bool:
     import aiohttp
 
-    from node.web.app import open_node
     from node.core.config import load_config
     from node.federation.peers import follow
     from node.federation.sync import sync_once
+    from node.web.app import open_node
 
     config = load_config(directory)
     node = open_node(config)
@@ -204,21 +219,27 @@ async def pull_all(directory: Path, base: str, count: int, records: int, profile
         if errors or merged != count * records:
             raise SystemExit(f"full sync incomplete: merged {merged} of {count * records}; errors: {errors[:3]}")
         full_ok = t_full.wall < GOAL_FULL_S
-        print(f"full sync: {merged} records from {count} peers in {t_full.wall:.2f} s wall, {t_full.cpu:.2f} s CPU "
-              f"= {merged / t_full.wall:,.0f} records/s (goal < {GOAL_FULL_S:.0f} s: {'met' if full_ok else 'MISSED'})")
+        print(
+            f"full sync: {merged} records from {count} peers in {t_full.wall:.2f} s wall, {t_full.cpu:.2f} s CPU "
+            f"= {merged / t_full.wall:,.0f} records/s (goal < {GOAL_FULL_S:.0f} s: {'met' if full_ok else 'MISSED'})"
+        )
         with Timer() as t_idle:
             idle = await _profiled(profile, "aggregator-idle-repoll", sync_once(node))
         not_modified = sum(r.not_modified for r in idle)
         if not_modified != count or any(r.error for r in idle):
             raise SystemExit(f"idle re-poll: only {not_modified} of {count} peers answered 304")
         wall_ok, cpu_ok = t_idle.wall < GOAL_IDLE_WALL_S, t_idle.cpu < GOAL_IDLE_CPU_S
-        print(f"idle re-poll: {count} peers, all 304, in {t_idle.wall:.2f} s wall "
-              f"(goal < {GOAL_IDLE_WALL_S:.0f} s: {'met' if wall_ok else 'MISSED'}), {t_idle.cpu:.2f} s CPU "
-              f"(goal < {GOAL_IDLE_CPU_S:.0f} s: {'met' if cpu_ok else 'MISSED'})")
-        print(f"RESULT aggregator: full sync {t_full.wall:.2f} s / {GOAL_FULL_S:.0f} s = {t_full.wall / GOAL_FULL_S:.2f}; "
-              f"idle re-poll {t_idle.wall:.2f} s / {GOAL_IDLE_WALL_S:.0f} s wall = {t_idle.wall / GOAL_IDLE_WALL_S:.2f}, "
-              f"{t_idle.cpu:.2f} s / {GOAL_IDLE_CPU_S:.0f} s CPU = {t_idle.cpu / GOAL_IDLE_CPU_S:.2f} "
-              f"(goals met when each ratio < 1: {'all met' if full_ok and wall_ok and cpu_ok else 'MISSED'})")
+        print(
+            f"idle re-poll: {count} peers, all 304, in {t_idle.wall:.2f} s wall "
+            f"(goal < {GOAL_IDLE_WALL_S:.0f} s: {'met' if wall_ok else 'MISSED'}), {t_idle.cpu:.2f} s CPU "
+            f"(goal < {GOAL_IDLE_CPU_S:.0f} s: {'met' if cpu_ok else 'MISSED'})"
+        )
+        print(
+            f"RESULT aggregator: full sync {t_full.wall:.2f} s / {GOAL_FULL_S:.0f} s = {t_full.wall / GOAL_FULL_S:.2f}; "
+            f"idle re-poll {t_idle.wall:.2f} s / {GOAL_IDLE_WALL_S:.0f} s wall = {t_idle.wall / GOAL_IDLE_WALL_S:.2f}, "
+            f"{t_idle.cpu:.2f} s / {GOAL_IDLE_CPU_S:.0f} s CPU = {t_idle.cpu / GOAL_IDLE_CPU_S:.2f} "
+            f"(goals met when each ratio < 1: {'all met' if full_ok and wall_ok and cpu_ok else 'MISSED'})"
+        )
         return full_ok and wall_ok and cpu_ok
     finally:
         await node.session.close()
@@ -231,7 +252,9 @@ def run(count: int, records: int, profile: Path | None) -> int:
     print(machine())
     cache = build_peers(count, records)
     port = free_port()
-    helper = subprocess.Popen([sys.executable, __file__, "--serve", str(cache), str(port)], stdout=subprocess.PIPE, cwd=REPO)
+    helper = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(cache), str(port)], stdout=subprocess.PIPE, cwd=REPO
+    )
     work = Path(tempfile.mkdtemp(prefix="signpost-aggregator-"))
     try:
         assert helper.stdout is not None

@@ -34,7 +34,11 @@ def summarise(path: Path, top: int) -> None:
         stack, _, count = line.rpartition(" ")
         parts = stack.split(";")
         thread = next((p for p in parts if p.startswith("thread")), "thread ?")
-        name = "sqlite-writer" if "_run_tx" in stack else ("sqlite-reader" if "store.py" in stack and "_run " in stack else "event loop/main")
+        name = (
+            "sqlite-writer"
+            if "_run_tx" in stack
+            else ("sqlite-reader" if "store.py" in stack and "_run " in stack else "event loop/main")
+        )
         fs = frames(stack)
         n = int(count)
         totals[name] += n

@@ -53,7 +53,14 @@ SUBJECTS = (
     ("Crisis Café", ["crisis", "suicidal-feelings"]),
     ("OCD Self-help Group", ["ocd", "anxiety"]),
 )
-ORGS = ("Leeds Mind", "Lambeth Peer Network", "Mind in Bristol", "Sheffield Flourish", "North East Peers", "Hafal Cardiff")
+ORGS = (
+    "Leeds Mind",
+    "Lambeth Peer Network",
+    "Mind in Bristol",
+    "Sheffield Flourish",
+    "North East Peers",
+    "Hafal Cardiff",
+)
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 SENTENCES = (
     "We meet in a quiet room and talk about what our experiences mean to us, in our own words.",
@@ -88,7 +95,9 @@ def listing(i: int, *, seed: int = 0) -> tuple[str, dict[str, Any]]:
         "summary": f"A friendly {subject.lower()} in {area}, run by and for people with lived experience.",
         "description": " ".join(rng.sample(SENTENCES, rng.randint(2, 5))),
         "topics": topics + ([rng.choice(list(TOPICS))] if rng.random() < 0.3 else []),
-        "audience": rng.choice(("Adults 18 and over", "Anyone who feels they would benefit", "Young people aged 16 to 25")),
+        "audience": rng.choice(
+            ("Adults 18 and over", "Anyone who feels they would benefit", "Young people aged 16 to 25")
+        ),
         "organisation": {"name": org, "url": "https://example.org/" + org.lower().replace(" ", "-")},
         "languages": ["en"] + (["pl"] if rng.random() < 0.05 else []),
         "cost": {"free": rng.random() < 0.85},
@@ -98,23 +107,45 @@ def listing(i: int, *, seed: int = 0) -> tuple[str, dict[str, Any]]:
     hour = rng.choice((10, 11, 13, 14, 18, 19))
     opens, closes = f"{hour:02d}:{rng.choice(('00', '30'))}", f"{hour + 1:02d}:30"
     if kind in ("event", "training"):
-        fields["schedule"] = {"dates": [{"date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "opens": opens, "closes": closes}]}
+        fields["schedule"] = {
+            "dates": [
+                {"date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "opens": opens, "closes": closes}
+            ]
+        }
     elif kind in ("group", "service"):
-        rule: dict[str, Any] = {"freq": "weekly", "byday": rng.sample(DAYS, rng.choice((1, 1, 1, 2))), "opens": opens, "closes": closes}
+        rule: dict[str, Any] = {
+            "freq": "weekly",
+            "byday": rng.sample(DAYS, rng.choice((1, 1, 1, 2))),
+            "opens": opens,
+            "closes": closes,
+        }
         if rng.random() < 0.2:
             rule = {"freq": "monthly", "byday": [f"1{rng.choice(DAYS)}"], "opens": opens, "closes": closes}
-        fields["schedule"] = {"rules": [rule], "text": f"{'Monthly' if rule['freq'] == 'monthly' else 'Weekly'}, {opens} to {closes}"}
+        fields["schedule"] = {
+            "rules": [rule],
+            "text": f"{'Monthly' if rule['freq'] == 'monthly' else 'Weekly'}, {opens} to {closes}",
+        }
     delivery = rng.choice(("in_person",) * 6 + ("online", "hybrid", "phone"))
     fields["delivery"] = delivery
     if delivery != "online" and delivery != "phone":
         if rng.random() < 0.15:
             fields["private"] = True
-            fields["location"] = {"type": "area", "area": area, "postcode_area": sector, "lat": _coord(lat, rng), "lon": _coord(lon, rng)}
+            fields["location"] = {
+                "type": "area",
+                "area": area,
+                "postcode_area": sector,
+                "lat": _coord(lat, rng),
+                "lon": _coord(lon, rng),
+            }
         else:
             fields["location"] = {
-                "type": "public", "name": f"{town} Community Centre, room {rng.randint(1, 9)}",
-                "address": f"{rng.randint(1, 200)} High Street, {town}", "postcode": postcode, "area": area,
-                "lat": _coord(lat, rng), "lon": _coord(lon, rng),
+                "type": "public",
+                "name": f"{town} Community Centre, room {rng.randint(1, 9)}",
+                "address": f"{rng.randint(1, 200)} High Street, {town}",
+                "postcode": postcode,
+                "area": area,
+                "lat": _coord(lat, rng),
+                "lon": _coord(lon, rng),
             }
     fields["join"] = {"method": rng.choice(("drop_in", "booking", "referral", "contact_first"))}
     if rng.random() < 0.4:

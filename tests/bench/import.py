@@ -13,7 +13,7 @@ timed through ``node.importer.pipeline.import_file`` on its own fresh node: a dr
 (read, check, plan), then the real import (read, check, plan, sign, store,
 index, in one transaction).  Every row must be accepted.
 
-Goal (issue 11): under 5 s each.
+Goal (docs/benchmarks.md): under 5 s each.
 """
 
 from __future__ import annotations
@@ -31,11 +31,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import PLACES, SUBJECTS  # noqa: E402
-from peers import machine  # noqa: E402
+from corpus import PLACES, SUBJECTS
+from peers import machine
 
 GOAL_S = 5.0
-DAYS = ("Tuesdays", "Fri, Sat, Sun", "Every other Wednesday", "1st Monday of the month", "Mondays and Thursdays", "Saturday mornings")
+DAYS = (
+    "Tuesdays",
+    "Fri, Sat, Sun",
+    "Every other Wednesday",
+    "1st Monday of the month",
+    "Mondays and Thursdays",
+    "Saturday mornings",
+)
 TIMES = ("10.30-12.30", "2-4pm", "6pm till 8pm", "18:00-19:30", "11am-1pm")
 ORGS = ("Leeds Mind", "Lambeth Peer Network", "Mind in Bristol", "Sheffield Flourish", "North East Peers")
 
@@ -80,9 +87,16 @@ def row(i: int) -> dict[str, Any]:
         "website": f"https://example.org/groups/{i}" if rng.random() < 0.5 else "",
     }
     if not online:
-        cells.update(venue=f"{town} Community Centre", address=f"{rng.randint(1, 200)} High Street, {town}", postcode=postcode)
+        cells.update(
+            venue=f"{town} Community Centre", address=f"{rng.randint(1, 200)} High Street, {town}", postcode=postcode
+        )
     if consent:
-        cells.update(contact_name="Sam Jones", contact_email=f"group{i}@example.org", contact_phone="0113 234 5678", consent="Yes")
+        cells.update(
+            contact_name="Sam Jones",
+            contact_email=f"group{i}@example.org",
+            contact_phone="0113 234 5678",
+            consent="Yes",
+        )
     return cells
 
 
@@ -96,9 +110,9 @@ def write_sheets(rows: int, directory: Path) -> tuple[Path, Path]:
         out = csv.writer(f)
         out.writerow([h for _, h in cols])
         for cells in data:
-            out.writerow([
-                v.strftime("%d/%m/%Y") if isinstance(v := cells.get(field, ""), dt.date) else v for field, _ in cols
-            ])
+            out.writerow(
+                [v.strftime("%d/%m/%Y") if isinstance(v := cells.get(field, ""), dt.date) else v for field, _ in cols]
+            )
     xlsx_path = directory / "listings.xlsx"
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Listings")
@@ -129,18 +143,24 @@ def run(rows: int) -> int:
     work = Path(tempfile.mkdtemp(prefix="signpost-import-"))
     try:
         csv_path, xlsx_path = write_sheets(rows, work)
-        print(f"{rows} rows x {len(headers())} columns: {csv_path.name} {csv_path.stat().st_size / 1e6:.1f} MB, "
-              f"{xlsx_path.name} {xlsx_path.stat().st_size / 1e6:.1f} MB")
+        print(
+            f"{rows} rows x {len(headers())} columns: {csv_path.name} {csv_path.stat().st_size / 1e6:.1f} MB, "
+            f"{xlsx_path.name} {xlsx_path.stat().st_size / 1e6:.1f} MB"
+        )
         worst = 0.0
         for sheet in (csv_path, xlsx_path):
             node = make_node(work / f"node-{sheet.suffix[1:]}", "Bench Import")
             dry = timed_import(node.directory, sheet, dry_run=True, rows=rows)
             real = timed_import(node.directory, sheet, dry_run=False, rows=rows)
             worst = max(worst, dry, real)
-            print(f"{sheet.suffix[1:].upper()}: dry run {dry:.2f} s ({rows / dry:,.0f} rows/s); "
-                  f"import and publish {real:.2f} s ({rows / real:,.0f} rows/s)")
-        print(f"RESULT import: slowest {worst:.2f} s / {GOAL_S:.0f} s = {worst / GOAL_S:.2f} "
-              f"(goal < {GOAL_S:.0f} s each: {'met' if worst < GOAL_S else 'MISSED'})")
+            print(
+                f"{sheet.suffix[1:].upper()}: dry run {dry:.2f} s ({rows / dry:,.0f} rows/s); "
+                f"import and publish {real:.2f} s ({rows / real:,.0f} rows/s)"
+            )
+        print(
+            f"RESULT import: slowest {worst:.2f} s / {GOAL_S:.0f} s = {worst / GOAL_S:.2f} "
+            f"(goal < {GOAL_S:.0f} s each: {'met' if worst < GOAL_S else 'MISSED'})"
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

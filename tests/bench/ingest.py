@@ -13,7 +13,7 @@ the pull's alone.  In the same run, the bare Ed25519 verification rate is
 measured on one core over the very envelopes the peer serves
 (``protocol.keys.verify`` of each PAE, keys parsed once).
 
-Goal (issue 11): end-to-end records/s at least 0.6 of bare verify/s, and
+Goal (docs/benchmarks.md): end-to-end records/s at least 0.6 of bare verify/s, and
 peak RSS under 200 MB.  ``--profile DIR`` runs the pulling process under
 py-spy (all threads) and writes a collapsed-stack file there.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import REPO, build_peer, machine, serving_copy  # noqa: E402
+from peers import REPO, build_peer, machine, serving_copy
 
 GOAL_RATIO = 0.6
 GOAL_RSS_MB = 200.0
@@ -43,10 +43,10 @@ GOAL_RSS_MB = 200.0
 async def _pull(directory: Path, url: str) -> dict[str, object]:
     import aiohttp
 
-    from node.web.app import open_node
     from node.core.config import load_config
     from node.federation.peers import follow
     from node.federation.sync import sync_once
+    from node.web.app import open_node
 
     config = load_config(directory)
     node = open_node(config)
@@ -118,8 +118,20 @@ def run(size: int, profile: Path | None) -> int:
             if profile is not None:
                 profile.mkdir(parents=True, exist_ok=True)
                 out = profile / "ingest.collapsed.txt"
-                cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--threads", "--subprocesses", "-r", "250",
-                       "-f", "raw", "-o", str(out), "--", *cmd]
+                cmd = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--threads",
+                    "--subprocesses",
+                    "-r",
+                    "250",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "--",
+                    *cmd,
+                ]
                 print(f"profiling the pull with py-spy into {out}")
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=REPO)
         if proc.returncode != 0:
@@ -129,16 +141,22 @@ def run(size: int, profile: Path | None) -> int:
         if figures["error"] or figures["merged"] != size:
             raise SystemExit(f"pull incomplete: {figures}")
         e2e = size / figures["seconds"]
-        print(f"end-to-end pull: {size} records, {figures['pages']} pages in {figures['seconds']:.2f} s "
-              f"(CPU {figures['cpu']:.2f} s, both threads) = {e2e:,.0f} records/s")
+        print(
+            f"end-to-end pull: {size} records, {figures['pages']} pages in {figures['seconds']:.2f} s "
+            f"(CPU {figures['cpu']:.2f} s, both threads) = {e2e:,.0f} records/s"
+        )
         n, bare = bare_verify_rate(cached / "signpost.db", size)
         print(f"bare Ed25519 verify, one core, same {n} envelopes: {bare:,.0f} verifications/s")
         ratio = e2e / bare
-        print(f"peak RSS of the pulling process: {figures['rss_mb']:.0f} MB (goal < {GOAL_RSS_MB:.0f} MB: "
-              f"{'met' if figures['rss_mb'] < GOAL_RSS_MB else 'MISSED'})")
+        print(
+            f"peak RSS of the pulling process: {figures['rss_mb']:.0f} MB (goal < {GOAL_RSS_MB:.0f} MB: "
+            f"{'met' if figures['rss_mb'] < GOAL_RSS_MB else 'MISSED'})"
+        )
         met = ratio >= GOAL_RATIO
-        print(f"RESULT ingest: end-to-end/bare-verify = {e2e:,.0f}/{bare:,.0f} = {ratio:.2f} "
-              f"(goal >= {GOAL_RATIO}: {'met' if met else 'MISSED'}); peak RSS {figures['rss_mb']:.0f} MB")
+        print(
+            f"RESULT ingest: end-to-end/bare-verify = {e2e:,.0f}/{bare:,.0f} = {ratio:.2f} "
+            f"(goal >= {GOAL_RATIO}: {'met' if met else 'MISSED'}); peak RSS {figures['rss_mb']:.0f} MB"
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,9 +16,10 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent.parent
@@ -26,20 +27,20 @@ for _p in (str(REPO), str(REPO / "tests"), str(BENCH)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-import msgspec  # noqa: E402
+import msgspec
+from corpus import listing
 
-from corpus import listing  # noqa: E402
-from node.core.config import render_config  # noqa: E402
-from node.core.context import now_us  # noqa: E402
-from node.publishing.keystore import SIGNING_FILE, read_key  # noqa: E402
-from node.storage.ledger import apply_version, set_own_last_rev  # noqa: E402
-from node.storage.store import connect, transaction  # noqa: E402
-from nodeutil import NodeHandle, free_port, make_node  # noqa: E402
-from protocol import envelope as dsse  # noqa: E402
-from protocol.keys import keyid_for  # noqa: E402
-from protocol.publish import rfc3339, seal_version  # noqa: E402
-from protocol.records import Record  # noqa: E402
-from protocol.verify import Opened  # noqa: E402
+from node.core.config import render_config
+from node.core.context import now_us
+from node.publishing.keystore import SIGNING_FILE, read_key
+from node.storage.ledger import apply_version, set_own_last_rev
+from node.storage.store import connect, transaction
+from nodeutil import NodeHandle, free_port, make_node
+from protocol import envelope as dsse
+from protocol.keys import keyid_for
+from protocol.publish import rfc3339, seal_version
+from protocol.records import Record
+from protocol.verify import Opened
 
 __all__ = [
     "CACHE",
@@ -57,7 +58,9 @@ CACHE = Path(os.environ.get("SIGNPOST_BENCH_CACHE", "/tmp/signpost-bench"))
 CACHE_FORMAT = 1
 
 
-def sign_listings(key_path: str, publisher: str, start: int, stop: int, rev_base: int, seed: int) -> list[tuple[Opened, bytes]]:
+def sign_listings(
+    key_path: str, publisher: str, start: int, stop: int, rev_base: int, seed: int
+) -> list[tuple[Opened, bytes]]:
     """Sign listings ``start..stop`` the way ``node.publishing.publisher.publish`` does (worker-process safe)."""
     signing = read_key(Path(key_path))
     keyid = keyid_for(signing.public_key())
@@ -65,7 +68,9 @@ def sign_listings(key_path: str, publisher: str, start: int, stop: int, rev_base
     for i in range(start, stop):
         rid, fields = listing(i, seed=seed)
         rev = rev_base + i
-        record = msgspec.convert({**fields, "publisher": publisher, "id": rid, "rev": rev, "updated": rfc3339(rev)}, type=Record)
+        record = msgspec.convert(
+            {**fields, "publisher": publisher, "id": rid, "rev": rev, "updated": rfc3339(rev)}, type=Record
+        )
         env, body = seal_version(record, signing)
         opened = Opened(version=record, body=body, digest=dsse.pae_digest(dsse.RECORD_TYPE, body), keyid=keyid)
         out.append((opened, dsse.encode_envelope(env)))
@@ -97,13 +102,12 @@ def build_peer(size: int, *, seed: int = 0, name: str = "Bench Peer", quiet: boo
     jobs = [(key_path, handle.publisher, a, b, rev_base, seed) for a, b in _chunks(size, 2000)]
     conn = connect(target / "signpost.db")
     try:
-        with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
-            with transaction(conn):
-                for batch in pool.imap(_sign_chunk, jobs):
-                    now = now_us()
-                    for opened, env in batch:
-                        apply_version(conn, opened, env, via=None, now_us=now)
-                set_own_last_rev(conn, rev_base + size - 1)
+        with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool, transaction(conn):
+            for batch in pool.imap(_sign_chunk, jobs):
+                now = now_us()
+                for opened, env in batch:
+                    apply_version(conn, opened, env, via=None, now_us=now)
+            set_own_last_rev(conn, rev_base + size - 1)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
@@ -131,7 +135,6 @@ def serving_copy(cached: Path, run_dir: Path, *, name: str = "Bench Peer") -> No
 
 def machine() -> str:
     """One line naming the machine: cores, CPU model, RAM, Python, SQLite."""
-    import sqlite3
 
     model = "unknown CPU"
     try:
@@ -139,13 +142,15 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         ram = f"{mem_kb / 1024 / 1024:.1f} GiB RAM"
     except (OSError, StopIteration):
         ram = "RAM unknown"
-    return (
-        f"machine: {os.cpu_count()} cores, {model}, {ram}, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
-    )
+    return f"machine: {os.cpu_count()} cores, {model}, {ram}, Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
 
 
 def peak_rss_mb(rusage: Any) -> float:
@@ -160,7 +165,7 @@ class Timer:
     wall: float = 0.0
     cpu: float = 0.0
 
-    def __enter__(self) -> "Timer":
+    def __enter__(self) -> Timer:
         self._w, self._c = time.perf_counter(), time.process_time()
         return self
 

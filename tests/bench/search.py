@@ -28,26 +28,97 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from node.directory.filters import parse_filters  # noqa: E402
-from node.directory.geo import DATA_DIR  # noqa: E402
-from node.storage.index import index_record  # noqa: E402
-from node.directory.schedule import LONDON  # noqa: E402
-from node.directory.search import resolve_place, search  # noqa: E402
-from node.storage.store import connect, init_schema, transaction  # noqa: E402
-from protocol.records import TOPICS, Record  # noqa: E402
+from node.directory.filters import parse_filters
+from node.directory.geo import DATA_DIR
+from node.directory.schedule import LONDON
+from node.directory.search import resolve_place, search
+from node.storage.index import index_record
+from node.storage.store import connect, init_schema, transaction
+from protocol.records import TOPICS, Record
 
 NOW = dt.datetime(2026, 11, 25, 14, 0, tzinfo=LONDON)  # a Wednesday
-KINDS = [("group", 55), ("service", 15), ("event", 12), ("training", 5), ("role", 5), ("resource", 4), ("organisation", 4)]
+KINDS = [
+    ("group", 55),
+    ("service", 15),
+    ("event", 12),
+    ("training", 5),
+    ("role", 5),
+    ("resource", 4),
+    ("organisation", 4),
+]
 DELIVERY = [("in_person", 75), ("online", 12), ("hybrid", 6), ("phone", 7)]
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-TIMES = [("10:00", "12:00"), ("10:30", "12:30"), ("13:00", "14:30"), ("14:00", "16:00"), ("18:00", "19:30"), ("18:30", "20:00"), ("19:00", "21:00"), ("18:00", "02:00")]
-NOUNS = {"group": ["peer support group", "circle", "café", "drop-in", "walk and talk", "meet-up"], "service": ["peer support line", "crisis space", "peer mentoring"],
-         "event": ["open day", "wellbeing fair", "gathering"], "training": ["peer facilitation course", "IPS introduction"], "role": ["volunteer peer supporter", "peer support worker"],
-         "resource": ["toolkit", "guide", "template"], "organisation": ["peer support network", "mental health charity"]}
-FILLER = ("we meet together share experience listen without judgement welcome everyone friendly quiet room tea coffee "
-          "support each other recovery hope lived experience confidential safe space volunteers trained facilitators").split()
-WORD_QUERIES = ["hearing voices", "walking", "carers", "bipolar", "anxiety", "men", "creative", "lgbtq", "suicide bereavement", "peer support",
-                "crisis", "young people", "eating", "psychosis", "café", "veterans", "perinatal", "trauma", "loneliness", "ocd"]
+TIMES = [
+    ("10:00", "12:00"),
+    ("10:30", "12:30"),
+    ("13:00", "14:30"),
+    ("14:00", "16:00"),
+    ("18:00", "19:30"),
+    ("18:30", "20:00"),
+    ("19:00", "21:00"),
+    ("18:00", "02:00"),
+]
+NOUNS = {
+    "group": ["peer support group", "circle", "café", "drop-in", "walk and talk", "meet-up"],
+    "service": ["peer support line", "crisis space", "peer mentoring"],
+    "event": ["open day", "wellbeing fair", "gathering"],
+    "training": ["peer facilitation course", "IPS introduction"],
+    "role": ["volunteer peer supporter", "peer support worker"],
+    "resource": ["toolkit", "guide", "template"],
+    "organisation": ["peer support network", "mental health charity"],
+}
+FILLER = [
+    "we",
+    "meet",
+    "together",
+    "share",
+    "experience",
+    "listen",
+    "without",
+    "judgement",
+    "welcome",
+    "everyone",
+    "friendly",
+    "quiet",
+    "room",
+    "tea",
+    "coffee",
+    "support",
+    "each",
+    "other",
+    "recovery",
+    "hope",
+    "lived",
+    "experience",
+    "confidential",
+    "safe",
+    "space",
+    "volunteers",
+    "trained",
+    "facilitators",
+]
+WORD_QUERIES = [
+    "hearing voices",
+    "walking",
+    "carers",
+    "bipolar",
+    "anxiety",
+    "men",
+    "creative",
+    "lgbtq",
+    "suicide bereavement",
+    "peer support",
+    "crisis",
+    "young people",
+    "eating",
+    "psychosis",
+    "café",
+    "veterans",
+    "perinatal",
+    "trauma",
+    "loneliness",
+    "ocd",
+]
 
 
 def weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
@@ -56,19 +127,31 @@ def weighted(rng: random.Random, table: list[tuple[str, int]]) -> str:
 
 def load_sectors() -> list[tuple[str, float, float, str, int]]:
     with (DATA_DIR / "uk-postcode-sectors.csv").open(encoding="utf-8") as f:
-        return [(r["sector"], float(r["latitude"]), float(r["longitude"]), r["district_name"], int(r["postcodes"])) for r in csv.DictReader(f)]
+        return [
+            (r["sector"], float(r["latitude"]), float(r["longitude"]), r["district_name"], int(r["postcodes"]))
+            for r in csv.DictReader(f)
+        ]
 
 
-def make_record(rng: random.Random, i: int, publisher: str, sector: tuple[str, float, float, str, int]) -> dict[str, object]:
+def make_record(
+    rng: random.Random, i: int, publisher: str, sector: tuple[str, float, float, str, int]
+) -> dict[str, object]:
     kind = weighted(rng, KINDS)
     delivery = weighted(rng, DELIVERY)
     topics = rng.sample(list(TOPICS), rng.choice([1, 1, 2, 3]))
     area_name = sector[3]
     name = f"{area_name.split(',')[0]} {TOPICS[topics[0]].lower()} {rng.choice(NOUNS[kind])}"
     rec: dict[str, object] = {
-        "publisher": publisher, "id": f"l{i}", "rev": 1_700_000_000_000_000 + i, "updated": "2026-10-01T10:00:00Z", "kind": kind,
-        "name": name[:200], "summary": f"A {rng.choice(NOUNS[kind])} for people interested in {', '.join(TOPICS[t].lower() for t in topics)}.",
-        "description": " ".join(rng.choices(FILLER, k=rng.randint(20, 60))), "topics": topics, "delivery": delivery,
+        "publisher": publisher,
+        "id": f"l{i}",
+        "rev": 1_700_000_000_000_000 + i,
+        "updated": "2026-10-01T10:00:00Z",
+        "kind": kind,
+        "name": name[:200],
+        "summary": f"A {rng.choice(NOUNS[kind])} for people interested in {', '.join(TOPICS[t].lower() for t in topics)}.",
+        "description": " ".join(rng.choices(FILLER, k=rng.randint(20, 60))),
+        "topics": topics,
+        "delivery": delivery,
         "status": rng.choices(["active", "paused", "closed"], [92, 5, 3])[0],
         "reviewed": (NOW.date() - dt.timedelta(days=rng.randint(0, 450))).isoformat(),
         "cost": {"free": rng.random() < 0.8},
@@ -78,22 +161,51 @@ def make_record(rng: random.Random, i: int, publisher: str, sector: tuple[str, f
     if delivery in ("in_person", "hybrid"):
         if kind == "group" and rng.random() < 0.2:
             rec["private"] = True
-            rec["location"] = {"type": "area", "area": area_name, "postcode_area": sector[0], "lat": f"{sector[1]:.5f}", "lon": f"{sector[2]:.5f}"}
+            rec["location"] = {
+                "type": "area",
+                "area": area_name,
+                "postcode_area": sector[0],
+                "lat": f"{sector[1]:.5f}",
+                "lon": f"{sector[2]:.5f}",
+            }
         else:
-            rec["location"] = {"type": "public", "name": "Community centre", "address": f"{rng.randint(1, 200)} High Street", "area": area_name, "lat": lat, "lon": lon}
+            rec["location"] = {
+                "type": "public",
+                "name": "Community centre",
+                "address": f"{rng.randint(1, 200)} High Street",
+                "area": area_name,
+                "lat": lat,
+                "lon": lon,
+            }
     roll = rng.random()
     opens, closes = rng.choice(TIMES)
     if kind in ("event", "training"):
         start = NOW.date() + dt.timedelta(days=rng.randint(-30, 200))
-        rec["schedule"] = {"dates": [{"date": (start + dt.timedelta(days=7 * k)).isoformat(), "opens": opens, "closes": closes} for k in range(rng.choice([1, 1, 2, 4]))]}
+        rec["schedule"] = {
+            "dates": [
+                {"date": (start + dt.timedelta(days=7 * k)).isoformat(), "opens": opens, "closes": closes}
+                for k in range(rng.choice([1, 1, 2, 4]))
+            ]
+        }
     elif kind in ("group", "service") and roll < 0.65:
         days = rng.sample(DAYS, rng.choice([1, 1, 1, 2, 3]))
         rule: dict[str, object] = {"freq": "weekly", "byday": days, "opens": opens, "closes": closes}
         if rng.random() < 0.15:
-            rule.update(interval=2, starts=(NOW.date() - dt.timedelta(days=rng.randint(0, 700))).isoformat(), byday=days[:1])
+            rule.update(
+                interval=2, starts=(NOW.date() - dt.timedelta(days=rng.randint(0, 700))).isoformat(), byday=days[:1]
+            )
         rec["schedule"] = {"rules": [rule], "not_on_bank_holidays": rng.random() < 0.3}
     elif kind in ("group", "service") and roll < 0.85:
-        rec["schedule"] = {"rules": [{"freq": "monthly", "byday": [f"{rng.choice(['1', '2', '3', '-1'])}{rng.choice(DAYS)}"], "opens": opens, "closes": closes}]}
+        rec["schedule"] = {
+            "rules": [
+                {
+                    "freq": "monthly",
+                    "byday": [f"{rng.choice(['1', '2', '3', '-1'])}{rng.choice(DAYS)}"],
+                    "opens": opens,
+                    "closes": closes,
+                }
+            ]
+        }
     elif kind in ("group", "service"):
         rec["schedule"] = {"text": "Times vary: get in touch"}
     return rec
@@ -142,15 +254,33 @@ def main() -> None:
     sectors = load_sectors()
     weights = [s[4] for s in sectors]
     outcodes = [rng.choices(sectors, weights)[0][0].split(" ")[0] for _ in range(args.queries)]
-    towns = ["Leeds", "Manchester", "Lambeth", "Bristol", "Liverpool", "Glasgow", "Birmingham", "Sheffield", "Norwich", "Cornwall"]
+    towns = [
+        "Leeds",
+        "Manchester",
+        "Lambeth",
+        "Bristol",
+        "Liverpool",
+        "Glasgow",
+        "Birmingham",
+        "Sheffield",
+        "Norwich",
+        "Cornwall",
+    ]
     suites = {
         "word": [{"q": rng.choice(WORD_QUERIES)} for _ in range(args.queries)],
         "place": [{"near": rng.choice([rng.choice(outcodes), rng.choice(towns)])} for _ in range(args.queries)],
         "word+place+this weekend": [
-            {"q": rng.choice(WORD_QUERIES), "near": rng.choice([rng.choice(outcodes), rng.choice(towns)]), "when": "this-weekend"} for _ in range(args.queries)
+            {
+                "q": rng.choice(WORD_QUERIES),
+                "near": rng.choice([rng.choice(outcodes), rng.choice(towns)]),
+                "when": "this-weekend",
+            }
+            for _ in range(args.queries)
         ],
     }
-    print(f"{total} listings; {args.queries} queries per kind; times include decoding the page of 20 and their next dates")
+    print(
+        f"{total} listings; {args.queries} queries per kind; times include decoding the page of 20 and their next dates"
+    )
     for label, queries in suites.items():
         for params in queries[:20]:  # warm the page cache
             f = parse_filters(params)

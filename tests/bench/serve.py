@@ -22,7 +22,7 @@ After the feed comparison, the same client measures Signpost's JSON search
 API (``/api/v1/search`` with words, places and kinds, 20 results a request)
 in requests/s; Datasette has no equivalent, so that figure stands alone.
 
-Goal (issue 11): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
+Goal (docs/benchmarks.md): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import msgspec  # noqa: E402
-
-from peers import REPO, build_peer, machine, serving_copy  # noqa: E402
+import msgspec
+from peers import REPO, build_peer, machine, serving_copy
 
 GOAL_RATIO = 1.5
 PAGE = 500
@@ -108,8 +107,12 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
 
 
 API_QUERIES = (
-    "/api/v1/search?near=LS6", "/api/v1/search?q=peer+support", "/api/v1/search?kind=group&near=Leeds",
-    "/api/v1/search?q=walking&near=M1", "/api/v1/search?topic=anxiety", "/api/v1/search?near=SW9&delivery=in_person",
+    "/api/v1/search?near=LS6",
+    "/api/v1/search?q=peer+support",
+    "/api/v1/search?kind=group&near=Leeds",
+    "/api/v1/search?q=walking&near=M1",
+    "/api/v1/search?topic=anxiety",
+    "/api/v1/search?near=SW9&delivery=in_person",
 )
 
 
@@ -148,7 +151,13 @@ def start_points(db: Path, clients: int) -> list[int]:
         points = [0]
         for k in range(1, clients):
             offset = size * k // clients // PAGE * PAGE
-            points.append(0 if offset == 0 else conn.execute("SELECT change FROM versions ORDER BY change LIMIT 1 OFFSET ?", (offset - 1,)).fetchone()[0])
+            points.append(
+                0
+                if offset == 0
+                else conn.execute(
+                    "SELECT change FROM versions ORDER BY change LIMIT 1 OFFSET ?", (offset - 1,)
+                ).fetchone()[0]
+            )
         return points
     finally:
         conn.close()
@@ -158,7 +167,10 @@ def load(kind: str, base: str, starts: list[int], seconds: float) -> dict[str, f
     """Run the load generator in its own process, so it does not share the server's interpreter."""
     proc = subprocess.run(
         [sys.executable, __file__, "--load", kind, base, ",".join(map(str, starts)), str(seconds)],
-        capture_output=True, text=True, timeout=seconds + 120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        cwd=REPO,
     )
     if proc.returncode != 0:
         raise SystemExit(f"load generator failed: {proc.stderr}")
@@ -183,8 +195,10 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 def report(name: str, r: dict[str, float]) -> float:
     rows_s = r["rows"] / r["seconds"]
-    print(f"{name}: {r['pages']:.0f} pages, {r['rows']:.0f} rows, {r['bytes'] / 1e6:.0f} MB in {r['seconds']:.1f} s = "
-          f"{r['pages'] / r['seconds']:,.1f} pages/s, {rows_s:,.0f} rows/s, {r['bytes'] / r['seconds'] / 1e6:.1f} MB/s")
+    print(
+        f"{name}: {r['pages']:.0f} pages, {r['rows']:.0f} rows, {r['bytes'] / 1e6:.0f} MB in {r['seconds']:.1f} s = "
+        f"{r['pages'] / r['seconds']:,.1f} pages/s, {rows_s:,.0f} rows/s, {r['bytes'] / r['seconds'] / 1e6:.1f} MB/s"
+    )
     return rows_s
 
 
@@ -193,7 +207,9 @@ def run(size: int, seconds: float, clients: int) -> int:
 
     datasette = Path(sys.executable).parent / "datasette"
     if not datasette.exists():
-        raise SystemExit(f"Datasette is not installed next to {sys.executable}: run `{Path(sys.executable).parent}/pip install datasette`")
+        raise SystemExit(
+            f"Datasette is not installed next to {sys.executable}: run `{Path(sys.executable).parent}/pip install datasette`"
+        )
     version = subprocess.run([str(datasette), "--version"], capture_output=True, text=True).stdout.strip()
     print(machine())
     print(f"{size} records, {clients} concurrent clients for {seconds:.0f} s per server, {PAGE} rows a page; {version}")
@@ -209,8 +225,20 @@ def run(size: int, seconds: float, clients: int) -> int:
         db = work / "signpost.db"
         db.symlink_to(cached / "signpost.db")
         ds = subprocess.Popen(
-            [str(datasette), "serve", str(db), "-h", "127.0.0.1", "-p", str(port), "--setting", "max_returned_rows", str(PAGE)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(datasette),
+                "serve",
+                str(db),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "--setting",
+                "max_returned_rows",
+                str(PAGE),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -220,10 +248,14 @@ def run(size: int, seconds: float, clients: int) -> int:
             ds.terminate()
             ds.wait(timeout=10)
         ratio = ours / theirs
-        print(f"Signpost GET /api/v1/search: {api['pages']:.0f} requests in {api['seconds']:.1f} s = "
-              f"{api['pages'] / api['seconds']:,.1f} requests/s ({clients} clients, 20 results each)")
-        print(f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
-              f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})")
+        print(
+            f"Signpost GET /api/v1/search: {api['pages']:.0f} requests in {api['seconds']:.1f} s = "
+            f"{api['pages'] / api['seconds']:,.1f} requests/s ({clients} clients, 20 results each)"
+        )
+        print(
+            f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
+            f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})"
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

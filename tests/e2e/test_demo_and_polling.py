@@ -20,7 +20,10 @@ def test_demo_starts_three_nodes_national_follows_both_and_ctrl_c_stops_all(tmp_
     base = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "node", "demo", "--dir", str(tmp_path / "demo"), "--base-port", str(base)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         lines = []
@@ -34,7 +37,9 @@ def test_demo_starts_three_nodes_national_follows_both_and_ctrl_c_stops_all(tmp_
             if line.startswith("National directory"):
                 break
         national = f"http://127.0.0.1:{base + 2}"
-        assert any(national in line for line in lines), "".join(lines) + (proc.stderr.read() if proc.poll() is not None else "")
+        assert any(national in line for line in lines), "".join(lines) + (
+            proc.stderr.read() if proc.poll() is not None else ""
+        )
         items, _ = walk_feed(national)
         publishers = {i["id"].split("/")[0] for i in items}
         assert len(publishers) == 3 and len(items) >= 37 + 21 + 7

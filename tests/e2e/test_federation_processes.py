@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import signal
 import subprocess
 import sys
@@ -18,7 +16,9 @@ pytestmark = pytest.mark.slow
 
 
 def held(node: NodeHandle) -> dict[str, tuple[int, bytes]]:
-    return {f"{p}/{i}": (d, bytes(e)) for p, i, d, e in node.query("SELECT publisher, id, deleted, envelope FROM versions")}
+    return {
+        f"{p}/{i}": (d, bytes(e)) for p, i, d, e in node.query("SELECT publisher, id, deleted, envelope FROM versions")
+    }
 
 
 def test_three_networks_converge_and_a_deletion_reaches_every_copy(tmp_path: Path) -> None:
@@ -65,11 +65,17 @@ def test_three_networks_converge_and_a_deletion_reaches_every_copy(tmp_path: Pat
 
 def test_sigkill_mid_walk_then_restart_ends_with_every_record_exactly_once(tmp_path: Path) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
-    leeds.publish([group(i, description="A longer description so each page takes a moment. " * 10) for i in range(8000)])
+    leeds.publish(
+        [group(i, description="A longer description so each page takes a moment. " * 10) for i in range(8000)]
+    )
     national = make_node(tmp_path / "national", "National")
     with ServeProcess(leeds):
         signpost("follow", leeds.url, "--publisher", leeds.publisher, "--dir", str(national.directory))
-        proc = subprocess.Popen([sys.executable, "-m", "node", "sync", "--dir", str(national.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "node", "sync", "--dir", str(national.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             got = national.query("SELECT count(*) FROM versions")[0][0]

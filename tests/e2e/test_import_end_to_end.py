@@ -1,6 +1,6 @@
 """A coordinator's messy spreadsheet, imported with the real CLI and served by a real node.
 
-Proves issue 6's promises end to end: the right rows land, bad rows are named
+Proves the importer's promises end to end: the right rows land, bad rows are named
 by row and column, a re-import (CSV or XLSX) changes nothing, --replace
 tombstones a removed row, and nothing private reaches any byte the node
 serves.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import json
 import urllib.request
 from pathlib import Path
 
@@ -21,23 +20,121 @@ from nodeutil import NodeHandle, ServeProcess, make_node, signpost, walk_feed
 
 pytestmark = pytest.mark.slow
 
-HEADERS = ["Name of group / activity", "Organisation", "Day(s)", "Time", "Venue / address", "Postcode",
-           "Is this a private or closed group?", "Face to face or online?", "Facilitator name", "Facilitator email",
-           "Facilitator phone", "OK to share contact details publicly?", "Cost", "Date last checked", "Description"]
-ROWS = [
-    ["Hearing Voices Group", "Leeds Mind", "Tuesdays", "10.30-12.30", "Oxford Place Centre, Leeds", "ls1 3ax", "No", "Face to face",
-     "Sam Jones", "voices@example.org", "0113 496 0000", "Yes", "Free", "01/11/2026", "Tea and biscuits."],
-    ["Carers Circle", "Leeds Mind", "1st Monday of the month", "6pm till 8pm", "Flat 2, 12 Hiddenway Street, Headingley", "LS6 3QR", "Yes",
-     "Face to face", "Jo Hiddenperson", "jo@hidden.example", "07700 900123", "No", "£2", "01/11/2026", "A closed group for carers."],
-    ['=HYPERLINK("http://evil.example","x")', "Leeds Mind", "Fri, Sat, Sun", "19:00–20:30", "", "", "No", "Online",
-     "", "", "", "", "Free", "01/11/2026", '<img src=x onerror="alert(1)"> and <script>alert(2)</script>'],
-    ["", "Leeds Mind", "Thursdays", "1-3pm", "", "LS6 1AA", "No", "Face to face", "", "", "", "", "", "", ""],
-    ["Belfast Walk and Talk", "Aware NI", "Saturdays", "10am-12pm", "Botanic Gardens", "BT1 1AA", "No", "Face to face",
-     "", "", "", "", "Free", "", ""],
-    ["Grŵp Cymorth 🌈", "Mind Cymru", "Dydd Mercher", "2-4pm", "Canolfan y Ddinas, Caerdydd", "CF10 2BH", "No", "Face to face",
-     "", "", "", "", "Am ddim / Free", "01/11/2026", "Croeso i bawb 💬"],
+HEADERS = [
+    "Name of group / activity",
+    "Organisation",
+    "Day(s)",
+    "Time",
+    "Venue / address",
+    "Postcode",
+    "Is this a private or closed group?",
+    "Face to face or online?",
+    "Facilitator name",
+    "Facilitator email",
+    "Facilitator phone",
+    "OK to share contact details publicly?",
+    "Cost",
+    "Date last checked",
+    "Description",
 ]
-SECRETS = ["Hiddenway", "Flat 2", "LS6 3QR", "LS63QR", "Jo Hiddenperson", "jo@hidden.example", "07700 900123", "07700900123"]
+ROWS = [
+    [
+        "Hearing Voices Group",
+        "Leeds Mind",
+        "Tuesdays",
+        "10.30-12.30",
+        "Oxford Place Centre, Leeds",
+        "ls1 3ax",
+        "No",
+        "Face to face",
+        "Sam Jones",
+        "voices@example.org",
+        "0113 496 0000",
+        "Yes",
+        "Free",
+        "01/11/2026",
+        "Tea and biscuits.",
+    ],
+    [
+        "Carers Circle",
+        "Leeds Mind",
+        "1st Monday of the month",
+        "6pm till 8pm",
+        "Flat 2, 12 Hiddenway Street, Headingley",
+        "LS6 3QR",
+        "Yes",
+        "Face to face",
+        "Jo Hiddenperson",
+        "jo@hidden.example",
+        "07700 900123",
+        "No",
+        "£2",
+        "01/11/2026",
+        "A closed group for carers.",
+    ],
+    [
+        '=HYPERLINK("http://evil.example","x")',
+        "Leeds Mind",
+        "Fri, Sat, Sun",
+        "19:00–20:30",
+        "",
+        "",
+        "No",
+        "Online",
+        "",
+        "",
+        "",
+        "",
+        "Free",
+        "01/11/2026",
+        '<img src=x onerror="alert(1)"> and <script>alert(2)</script>',
+    ],
+    ["", "Leeds Mind", "Thursdays", "1-3pm", "", "LS6 1AA", "No", "Face to face", "", "", "", "", "", "", ""],
+    [
+        "Belfast Walk and Talk",
+        "Aware NI",
+        "Saturdays",
+        "10am-12pm",
+        "Botanic Gardens",
+        "BT1 1AA",
+        "No",
+        "Face to face",
+        "",
+        "",
+        "",
+        "",
+        "Free",
+        "",
+        "",
+    ],
+    [
+        "Grŵp Cymorth 🌈",
+        "Mind Cymru",
+        "Dydd Mercher",
+        "2-4pm",
+        "Canolfan y Ddinas, Caerdydd",
+        "CF10 2BH",
+        "No",
+        "Face to face",
+        "",
+        "",
+        "",
+        "",
+        "Am ddim / Free",
+        "01/11/2026",
+        "Croeso i bawb 💬",
+    ],
+]
+SECRETS = [
+    "Hiddenway",
+    "Flat 2",
+    "LS6 3QR",
+    "LS63QR",
+    "Jo Hiddenperson",
+    "jo@hidden.example",
+    "07700 900123",
+    "07700900123",
+]
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -68,11 +165,26 @@ def served_bytes(node: NodeHandle, ids: list[str]) -> tuple[str, str]:
     for item in items:
         env = item.get("data") or item.get("tombstone")
         texts.append(base64.b64decode(env["payload"]).decode("utf-8"))
-    paths = ["/", "/search?q=group", "/search?near=LS6", "/search?q=carers", "/api/v1/search?q=carers", "/api/v1/search?near=LS6",
-             "/embed?near=LS6", "/calendar.ics", "/openreferral/services", "/status", "/status.json", "/feed"]
+    paths = [
+        "/",
+        "/search?q=group",
+        "/search?near=LS6",
+        "/search?q=carers",
+        "/api/v1/search?q=carers",
+        "/api/v1/search?near=LS6",
+        "/embed?near=LS6",
+        "/calendar.ics",
+        "/openreferral/services",
+        "/status",
+        "/status.json",
+        "/feed",
+    ]
     for rid in ids:
-        paths += [f"/listing/{node.publisher}/{rid}", f"/listing/{node.publisher}/{rid}.ics",
-                  f"/api/v1/listings/{node.publisher}/{rid}"]
+        paths += [
+            f"/listing/{node.publisher}/{rid}",
+            f"/listing/{node.publisher}/{rid}.ics",
+            f"/api/v1/listings/{node.publisher}/{rid}",
+        ]
     for path in paths:
         try:
             with urllib.request.urlopen(node.url + path, timeout=30) as resp:
@@ -95,7 +207,11 @@ def test_messy_sheet_imports_reimports_replaces_and_keeps_private_data_home(tmp_
     assert dry.returncode == 0, dry.stderr
     assert "Would add 4 listing(s)" in dry.stdout
     assert "row 5" in dry.stdout and "Name of group / activity" in dry.stdout
-    assert "row 6" in dry.stdout and "Postcode" in dry.stdout and "not recognised" in dry.stdout.replace("isn't recognised", "not recognised")
+    assert (
+        "row 6" in dry.stdout
+        and "Postcode" in dry.stdout
+        and "not recognised" in dry.stdout.replace("isn't recognised", "not recognised")
+    )
     assert node.query("SELECT count(*) FROM versions") == [(0,)], "a dry run publishes nothing"
 
     out = signpost("import", str(sheet), "--dir", str(node.directory)).stdout

@@ -1,4 +1,4 @@
-"""Keys a small charity can live with: rotation, recovery, compromise, restore (issue 12)."""
+"""Keys a small charity can live with: rotation, recovery, compromise, restore."""
 
 from __future__ import annotations
 
@@ -65,8 +65,22 @@ def test_recovering_lambeth_from_its_words_on_a_fresh_machine_replaces_every_cop
         words.write_text(lambeth.words)
         rebuilt = NodeHandle(tmp_path / "lambeth-new", lambeth.port, lambeth.publisher)
         out = signpost(
-            "keys", "recover", "--dir", str(rebuilt.directory), "--from", national.url, "--publisher", lambeth.publisher,
-            "--name", "Lambeth", "--url", lambeth.url, "--port", str(lambeth.port), "--words-file", str(words),
+            "keys",
+            "recover",
+            "--dir",
+            str(rebuilt.directory),
+            "--from",
+            national.url,
+            "--publisher",
+            lambeth.publisher,
+            "--name",
+            "Lambeth",
+            "--url",
+            lambeth.url,
+            "--port",
+            str(lambeth.port),
+            "--words-file",
+            str(words),
         ).stdout
         assert f"Recovered {lambeth.publisher}" in out and old_key in out
         assert {r[0] for r in rebuilt.query("SELECT id FROM versions")} == before
@@ -78,7 +92,9 @@ def test_recovering_lambeth_from_its_words_on_a_fresh_machine_replaces_every_cop
             signpost("sync", "--dir", str(leeds.directory))
         for node in (national, leeds):
             assert keyids(node, lambeth.publisher) == {new_key}, "only versions signed by the new key remain"
-            assert {r[0] for r in node.query("SELECT id FROM versions WHERE publisher = ?", lambeth.publisher)} == before
+            assert {
+                r[0] for r in node.query("SELECT id FROM versions WHERE publisher = ?", lambeth.publisher)
+            } == before
         assert signpost("check-feed", national.url, check=False).returncode == 0
 
 
@@ -96,7 +112,9 @@ def test_compromise_revokes_and_resigns_everything_in_one_step(tmp_path: Path) -
         [new_key] = keyids(leeds, leeds.publisher)
         signpost("sync", "--dir", str(national.directory))
     assert keyids(national, leeds.publisher) == {new_key} and new_key != old_key
-    assert national.query("SELECT count(*), sum(deleted) FROM versions WHERE publisher = ?", leeds.publisher) == [(10, 1)]
+    assert national.query("SELECT count(*), sum(deleted) FROM versions WHERE publisher = ?", leeds.publisher) == [
+        (10, 1)
+    ]
 
 
 def test_a_node_restored_from_an_older_backup_never_reuses_a_rev_and_starts_a_new_epoch(tmp_path: Path) -> None:

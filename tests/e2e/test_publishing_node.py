@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nodeutil import NodeHandle, ServeProcess, example_listings, get_json, group, make_node, signpost, walk_feed
-from support.fixtures import node_tools  # noqa: F401
+from nodeutil import ServeProcess, example_listings, get_json, group, make_node, signpost, walk_feed
 from support.rpde import validate_rpde
 
 pytestmark = pytest.mark.slow
@@ -33,7 +32,9 @@ def test_follower_walking_while_the_node_writes_sees_every_change_once_at_its_la
             while not stop.is_set():
                 action = rng.random()
                 if action < 0.5:
-                    node.publish([group(rng.randrange(n), summary=f"edit {rng.random()}") for _ in range(rng.randint(1, 20))])
+                    node.publish(
+                        [group(rng.randrange(n), summary=f"edit {rng.random()}") for _ in range(rng.randint(1, 20))]
+                    )
                 elif action < 0.8:
                     node.publish([group(n + k) for k in range(rng.randint(1, 20))])
                     n += 20
@@ -73,7 +74,10 @@ def test_follower_walking_while_the_node_writes_sees_every_change_once_at_its_la
         items, _ = walk_feed(node.url, after=max(modified_seen))
         for item in items:
             seen[item["id"]] = (item["modified"], item["state"])
-    truth = {f"{p}/{i}": (c, "deleted" if d else "updated") for c, p, i, d in node.query("SELECT change, publisher, id, deleted FROM versions")}
+    truth = {
+        f"{p}/{i}": (c, "deleted" if d else "updated")
+        for c, p, i, d in node.query("SELECT change, publisher, id, deleted FROM versions")
+    }
     assert seen == truth
 
 
@@ -90,7 +94,11 @@ def test_sigkill_during_import_leaves_a_database_with_all_or_nothing(tmp_path: P
     node.publish([group(i, summary="before") for i in range(100)])
     source = tmp_path / "big.jsonl"
     _jsonl(source, 6000)
-    proc = subprocess.Popen([sys.executable, "-m", "node", "import", str(source), "--dir", str(node.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "node", "import", str(source), "--dir", str(node.directory)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(random.Random(seed).uniform(0.3, 2.0))
     proc.send_signal(signal.SIGKILL)
     proc.wait()

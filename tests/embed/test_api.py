@@ -18,7 +18,9 @@ def _validator(doc: dict[str, Any], name: str) -> jsonschema.Draft202012Validato
 
 
 async def test_search_gives_stable_ids_links_schedule_and_distance(client: Any, leeds: NodeHandle) -> None:
-    resp = await client.get("/api/v1/search", params={"kind": "group", "near": "LS6", "within": "10km", "per_page": "5"})
+    resp = await client.get(
+        "/api/v1/search", params={"kind": "group", "near": "LS6", "within": "10km", "per_page": "5"}
+    )
     assert resp.status == 200
     body = await resp.json()
     assert body["ok"] is True and body["total"] >= 5 and len(body["items"]) == 5
@@ -88,7 +90,12 @@ async def test_etag_gives_304_and_cache_headers(client: Any) -> None:
 
 async def test_preflight_allows_any_origin(client: Any) -> None:
     resp = await client.options(
-        "/api/v1/search", headers={"Origin": "https://charity.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"}
+        "/api/v1/search",
+        headers={
+            "Origin": "https://charity.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
     )
     assert resp.status == 204
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
@@ -103,5 +110,7 @@ async def test_openapi_record_schema_is_the_spec_schema(client: Any) -> None:
 
     doc = await (await client.get("/api/openapi.json")).json()
     spec = json.loads((Path(__file__).resolve().parents[2] / "spec" / "schemas" / "record.json").read_text())
-    ours = json.dumps(doc["components"]["schemas"]["Record"], sort_keys=True).replace("#/components/schemas/", "#/$defs/")
+    ours = json.dumps(doc["components"]["schemas"]["Record"], sort_keys=True).replace(
+        "#/components/schemas/", "#/$defs/"
+    )
     assert json.loads(ours) == spec["$defs"]["Record"]

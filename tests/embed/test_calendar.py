@@ -21,16 +21,38 @@ WINDOW = (dt.datetime(2027, 1, 1, tzinfo=LONDON), dt.datetime(2028, 1, 1, tzinfo
 
 SCHEDULES: dict[str, dict[str, Any]] = {
     "weekly tuesday": {"rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]},
-    "every other thursday, no anchor": {"rules": [{"freq": "weekly", "interval": 2, "byday": ["TH"], "opens": "18:30", "closes": "20:30"}]},
-    "every third week from a start date": {"rules": [{"freq": "weekly", "interval": 3, "byday": ["SA", "SU"], "opens": "09:00", "closes": "10:00", "starts": "2026-12-05"}]},
+    "every other thursday, no anchor": {
+        "rules": [{"freq": "weekly", "interval": 2, "byday": ["TH"], "opens": "18:30", "closes": "20:30"}]
+    },
+    "every third week from a start date": {
+        "rules": [
+            {
+                "freq": "weekly",
+                "interval": 3,
+                "byday": ["SA", "SU"],
+                "opens": "09:00",
+                "closes": "10:00",
+                "starts": "2026-12-05",
+            }
+        ]
+    },
     "last friday monthly": {"rules": [{"freq": "monthly", "byday": ["-1FR"], "opens": "19:00", "closes": "20:30"}]},
-    "first monday every other month": {"rules": [{"freq": "monthly", "interval": 2, "byday": ["1MO"], "opens": "14:00", "closes": "15:00"}]},
+    "first monday every other month": {
+        "rules": [{"freq": "monthly", "interval": 2, "byday": ["1MO"], "opens": "14:00", "closes": "15:00"}]
+    },
     "15th of the month": {"rules": [{"freq": "monthly", "bymonthday": [15], "opens": "11:00"}]},
-    "sundays at 1:30am across the change": {"rules": [{"freq": "weekly", "byday": ["SU"], "opens": "01:30", "closes": "01:45"}]},
+    "sundays at 1:30am across the change": {
+        "rules": [{"freq": "weekly", "byday": ["SU"], "opens": "01:30", "closes": "01:45"}]
+    },
     "overnight thursday": {"rules": [{"freq": "weekly", "byday": ["TH"], "opens": "22:00", "closes": "01:00"}]},
-    "until a date": {"rules": [{"freq": "weekly", "byday": ["WE"], "opens": "10:00", "closes": "11:00", "until": "2027-06-30"}]},
+    "until a date": {
+        "rules": [{"freq": "weekly", "byday": ["WE"], "opens": "10:00", "closes": "11:00", "until": "2027-06-30"}]
+    },
     "all day monthly": {"rules": [{"freq": "monthly", "byday": ["2SA"]}]},
-    "not on bank holidays": {"rules": [{"freq": "weekly", "byday": ["MO", "FR"], "opens": "10:00", "closes": "12:00"}], "not_on_bank_holidays": True},
+    "not on bank holidays": {
+        "rules": [{"freq": "weekly", "byday": ["MO", "FR"], "opens": "10:00", "closes": "12:00"}],
+        "not_on_bank_holidays": True,
+    },
     "cancelled and moved": {
         "rules": [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}],
         "exceptions": [
@@ -39,9 +61,18 @@ SCHEDULES: dict[str, dict[str, Any]] = {
             {"date": "2027-11-02", "moved_to": {"date": "2027-11-03"}},
         ],
     },
-    "one-off dates": {"dates": [{"date": "2027-03-27", "opens": "10:00", "closes": "16:00"}, {"date": "2027-03-28", "opens": "10:00", "closes": "16:00"}, {"date": "2027-10-31"}]},
+    "one-off dates": {
+        "dates": [
+            {"date": "2027-03-27", "opens": "10:00", "closes": "16:00"},
+            {"date": "2027-03-28", "opens": "10:00", "closes": "16:00"},
+            {"date": "2027-10-31"},
+        ]
+    },
     "two rules and a date": {
-        "rules": [{"freq": "weekly", "byday": ["MO"], "opens": "18:00", "closes": "19:00"}, {"freq": "monthly", "byday": ["1SA"], "opens": "10:00", "closes": "12:00"}],
+        "rules": [
+            {"freq": "weekly", "byday": ["MO"], "opens": "18:00", "closes": "19:00"},
+            {"freq": "monthly", "byday": ["1SA"], "opens": "10:00", "closes": "12:00"},
+        ],
         "dates": [{"date": "2027-07-04", "opens": "12:00", "closes": "13:00"}],
         "exceptions": [{"date": "2027-07-05", "cancelled": True}],
     },
@@ -50,7 +81,16 @@ SCHEDULES: dict[str, dict[str, Any]] = {
 
 def record(schedule: dict[str, Any], **extra: Any) -> Record:
     return msgspec.convert(
-        {"publisher": PUB, "id": "g1", "rev": 1, "updated": "2026-11-23T10:00:00Z", "kind": "group", "name": "A group", "schedule": schedule, **extra},
+        {
+            "publisher": PUB,
+            "id": "g1",
+            "rev": 1,
+            "updated": "2026-11-23T10:00:00Z",
+            "kind": "group",
+            "name": "A group",
+            "schedule": schedule,
+            **extra,
+        },
         type=Record,
     )
 
@@ -101,14 +141,19 @@ def test_calendar_dates_equal_the_schedule_across_clock_changes(name: str) -> No
     want = {(o.start, o.end) for o in occurrences(rec.schedule, *WINDOW) if WINDOW[0] <= o.start}
     got = expand(ics, *WINDOW)
     # compare instants, so a wall time the spring change skips is the same moment either way
-    norm = lambda s: {(a.astimezone(dt.UTC), b.astimezone(dt.UTC) if b else None) for a, b in s}  # noqa: E731
+
+    def norm(pairs):  # type: ignore[no-untyped-def]
+        return {(a.astimezone(dt.UTC), b.astimezone(dt.UTC) if b else None) for a, b in pairs}
+
     assert norm(got) == norm(want)
     assert want, "the window should hold some dates"
 
 
 def test_a_clock_change_keeps_wall_clock_times() -> None:
     rec = record(SCHEDULES["weekly tuesday"])
-    got = sorted(expand(build_calendar([listing_events(rec, url="https://n.example/l", network="N")], name="t"), *WINDOW))
+    got = sorted(
+        expand(build_calendar([listing_events(rec, url="https://n.example/l", network="N")], name="t"), *WINDOW)
+    )
     before = [s for s, _ in got if s.month == 3 and s.day < 28][-1]
     after = next(s for s, _ in got if (s.month == 3 and s.day > 28) or s.month == 4)
     assert (before.hour, before.minute, before.utcoffset()) == (10, 30, dt.timedelta(0))
@@ -135,7 +180,12 @@ def _unfolded(ics: bytes) -> list[str]:
 
 @pytest.mark.parametrize(
     ("raw", "escaped"),
-    [("a,b;c\\d", "a\\,b\\;c\\\\d"), ("line1\nline2", "line1\\nline2"), ("x\r\nATTENDEE:y", "x\\nATTENDEE:y"), ("bell\x07", "bell")],
+    [
+        ("a,b;c\\d", "a\\,b\\;c\\\\d"),
+        ("line1\nline2", "line1\\nline2"),
+        ("x\r\nATTENDEE:y", "x\\nATTENDEE:y"),
+        ("bell\x07", "bell"),
+    ],
 )
 def test_text_is_escaped(raw: str, escaped: str) -> None:
     ics = _ics(record(SCHEDULES["weekly tuesday"], name=raw), name=raw, description=raw)
@@ -143,7 +193,9 @@ def test_text_is_escaped(raw: str, escaped: str) -> None:
     assert f"SUMMARY:{escaped}" in lines
     assert f"X-WR-CALNAME:{escaped}" in lines and f"X-WR-CALDESC:{escaped}" in lines
     assert not any(line.startswith("ATTENDEE") for line in lines)
-    assert str(icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SUMMARY"]) == raw.replace("\r\n", "\n").replace("\x07", "")
+    assert str(icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SUMMARY"]) == raw.replace("\r\n", "\n").replace(
+        "\x07", ""
+    )
 
 
 @pytest.mark.parametrize("text", ["a" * 200, "é" * 100, "😀" * 50, "x" + "€" * 80])
@@ -152,7 +204,7 @@ def test_lines_fold_at_75_octets_without_splitting_characters(text: str) -> None
     parts = ics.decode().split("\r\n")
     assert all(len(p.encode("utf-8")) <= 75 for p in parts)
     at = next(i for i, p in enumerate(parts) if p.startswith("SUMMARY:"))
-    tail = list(itertools.takewhile(lambda p: p.startswith(" "), parts[at + 1:]))
+    tail = list(itertools.takewhile(lambda p: p.startswith(" "), parts[at + 1 :]))
     assert tail and parts[at] + "".join(p[1:] for p in tail) == "SUMMARY:" + text
 
 
@@ -165,9 +217,13 @@ def test_calendar_header_uids_and_refresh_are_kept() -> None:
 
 
 def test_contact_only_when_consented() -> None:
-    plain = build_calendar([listing_events(record(SCHEDULES["weekly tuesday"]), url="https://n.example/l", network="N")], name="t")
+    plain = build_calendar(
+        [listing_events(record(SCHEDULES["weekly tuesday"]), url="https://n.example/l", network="N")], name="t"
+    )
     assert b"Contact" not in plain
-    with_contact = record(SCHEDULES["weekly tuesday"], contact={"consent": True, "name": "Sam", "email": "sam@example.org"})
+    with_contact = record(
+        SCHEDULES["weekly tuesday"], contact={"consent": True, "name": "Sam", "email": "sam@example.org"}
+    )
     ics = build_calendar([listing_events(with_contact, url="https://n.example/l", network="N")], name="t")
     assert "sam@example.org" in icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["DESCRIPTION"]
 

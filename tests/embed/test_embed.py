@@ -12,7 +12,9 @@ import pytest
 from nodeutil import NodeHandle
 
 
-async def test_embed_page_is_a_compact_cookieless_list_that_opens_links_on_the_node(client: Any, leeds: NodeHandle) -> None:
+async def test_embed_page_is_a_compact_cookieless_list_that_opens_links_on_the_node(
+    client: Any, leeds: NodeHandle
+) -> None:
     resp = await client.get("/embed?kind=group&near=LS6")
     assert resp.status == 200
     text = await resp.text()
@@ -36,7 +38,9 @@ async def test_embed_refuses_time_filters_with_a_readable_page(client: Any) -> N
 
 async def test_oembed_returns_a_sandboxed_resizing_iframe(client: Any) -> None:
     base = f"http://127.0.0.1:{client.server.port}"
-    resp = await client.get("/oembed", params={"url": f"{base}/search?kind=group&near=LS6&page=2", "format": "json", "maxwidth": "400"})
+    resp = await client.get(
+        "/oembed", params={"url": f"{base}/search?kind=group&near=LS6&page=2", "format": "json", "maxwidth": "400"}
+    )
     assert resp.status == 200
     body = await resp.json()
     assert (body["type"], body["version"], body["width"]) == ("rich", "1.0", 400)
@@ -102,6 +106,15 @@ async def test_scripts_use_no_storage_cookies_or_other_hosts(client: Any, path: 
     resp = await client.get(path)
     assert resp.status == 200 and resp.content_type == "text/javascript"
     js = await resp.text()
-    for forbidden in ("localStorage", "sessionStorage", "document.cookie", "indexedDB", "fetch(", "XMLHttpRequest", "http://", "https://"):
+    for forbidden in (
+        "localStorage",
+        "sessionStorage",
+        "document.cookie",
+        "indexedDB",
+        "fetch(",
+        "XMLHttpRequest",
+        "http://",
+        "https://",
+    ):
         assert forbidden not in js
     assert '"height"' in js

@@ -28,14 +28,22 @@ def _page_schema() -> jsonschema.Draft202012Validator:
 
 
 def _openapi(doc: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
-    registry = Registry().with_resource("urn:openapi", Resource.from_contents({**doc, "$schema": "https://json-schema.org/draft/2020-12/schema"}))
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents({**doc, "$schema": "https://json-schema.org/draft/2020-12/schema"})
+    )
     return jsonschema.Draft202012Validator({"$ref": f"urn:openapi#/components/schemas/{name}"}, registry=registry)
 
 
 async def test_service_list_pages_validate(client: Any) -> None:
     doc = await (await client.get("/api/openapi.json")).json()
     seen = 0
-    for params in ({}, {"postcode": "LS6 3HN", "proximity": "3000"}, {"text": "hearing voices"}, {"taxonomy_term_id": term_uuid("carers")}, {"page": "2", "per_page": "5"}):
+    for params in (
+        {},
+        {"postcode": "LS6 3HN", "proximity": "3000"},
+        {"text": "hearing voices"},
+        {"taxonomy_term_id": term_uuid("carers")},
+        {"page": "2", "per_page": "5"},
+    ):
         resp = await client.get("/openreferral/services", params=params)
         assert resp.status == 200, await resp.text()
         body = await resp.json()
@@ -71,7 +79,9 @@ async def test_ids_are_stable_uuid5s(client: Any, leeds: NodeHandle) -> None:
 
 
 async def test_private_group_is_area_only(client: Any, leeds: NodeHandle) -> None:
-    service = await (await client.get(f"/openreferral/services/{service_uuid(leeds.publisher, 'private-probe')}")).json()
+    service = await (
+        await client.get(f"/openreferral/services/{service_uuid(leeds.publisher, 'private-probe')}")
+    ).json()
     (sal,) = service["service_at_locations"]
     assert "addresses" not in sal["location"] and sal["location"]["name"] == "Headingley, Leeds"
     assert service["contacts"] == []

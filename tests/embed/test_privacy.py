@@ -14,7 +14,12 @@ from markupsafe import escape
 from node.exports.openreferral import service_uuid
 from nodeutil import NodeHandle
 
-SECRETS = (SECRET_VENUE, SECRET_ADDRESS, SECRET_POSTCODE, "hello@example.org")  # the last: the node's own, unpublished contact
+SECRETS = (
+    SECRET_VENUE,
+    SECRET_ADDRESS,
+    SECRET_POSTCODE,
+    "hello@example.org",
+)  # the last: the node's own, unpublished contact
 
 
 def _paths(pub: str, port: int) -> list[str]:
@@ -54,10 +59,18 @@ async def test_private_places_and_unpublished_contacts_never_leave(client: Any, 
         for secret in SECRETS:
             assert secret not in text, (path, secret)
     found = await (await client.get(f"/api/v1/listings/{leeds.publisher}/private-probe")).json()
-    assert found["item"]["record"]["location"] == {"type": "area", "area": "Headingley, Leeds", "postcode_area": "LS6 3", "lat": "53.8230", "lon": "-1.5800"}
+    assert found["item"]["record"]["location"] == {
+        "type": "area",
+        "area": "Headingley, Leeds",
+        "postcode_area": "LS6 3",
+        "lat": "53.8230",
+        "lon": "-1.5800",
+    }
 
 
-@pytest.mark.parametrize("path", ["/embed?near=LS6", "/embed?q=peer+group", "/embed/build?q=" + quote(XSS), "/search?near=LS6"])
+@pytest.mark.parametrize(
+    "path", ["/embed?near=LS6", "/embed?q=peer+group", "/embed/build?q=" + quote(XSS), "/search?near=LS6"]
+)
 async def test_hostile_names_are_escaped_in_html(client: Any, path: str) -> None:
     resp = await client.get(path)
     text = await resp.text()
@@ -67,19 +80,25 @@ async def test_hostile_names_are_escaped_in_html(client: Any, path: str) -> None
 
 
 async def test_hostile_text_cannot_inject_calendar_lines(client: Any, leeds: NodeHandle) -> None:
-    for path in (f"/listing/{leeds.publisher}/ics-injection.ics", f"/listing/{leeds.publisher}/xss-group.ics", "/calendar.ics"):
+    for path in (
+        f"/listing/{leeds.publisher}/ics-injection.ics",
+        f"/listing/{leeds.publisher}/xss-group.ics",
+        "/calendar.ics",
+    ):
         body = (await (await client.get(path)).read()).decode()
         unfolded = body.replace("\r\n ", "")
         lines = unfolded.split("\r\n")
         assert not any(line.startswith("ATTENDEE") or line.startswith("X-Y") for line in lines), path
         assert "\n" not in body.replace("\r\n", "")
-    body = (await (await client.get(f"/listing/{leeds.publisher}/ics-injection.ics")).read()).decode().replace("\r\n ", "")
+    body = (
+        (await (await client.get(f"/listing/{leeds.publisher}/ics-injection.ics")).read()).decode().replace("\r\n ", "")
+    )
     assert "SUMMARY:Evil\\nATTENDEE:mailto:victim@example.org\\nX-Y\\;Z:1\\,2" in body
 
 
 async def test_oembed_html_escapes_what_it_quotes(client: Any) -> None:
     base = f"http://127.0.0.1:{client.server.port}"
-    body = await (await client.get("/oembed", params={"url": f'{base}/search?q={quote(XSS)}'})).json()
+    body = await (await client.get("/oembed", params={"url": f"{base}/search?q={quote(XSS)}"})).json()
     frame = body["html"]
     assert frame.count("<") == 2 and "onerror" not in frame.replace("onerror%3D", "")  # only <iframe> and </iframe>
 

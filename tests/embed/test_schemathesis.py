@@ -30,15 +30,24 @@ def test_schemathesis_finds_no_failure(tmp_path: Path) -> None:
     with ServeProcess(node):
         result = subprocess.run(
             [
-                cli, "run", f"{node.url}/api/openapi.json",
-                "--checks", CHECKS,
-                "--phases", "examples,coverage,fuzzing",
-                "--max-examples", "40",
-                "--generation-database", "none",
-                "--request-timeout", "10",
+                cli,
+                "run",
+                f"{node.url}/api/openapi.json",
+                "--checks",
+                CHECKS,
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                "40",
+                "--generation-database",
+                "none",
+                "--request-timeout",
+                "10",
                 "--no-color",
             ],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     tail = result.stdout[-4000:]
     assert result.returncode == 0, tail

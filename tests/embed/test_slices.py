@@ -19,8 +19,28 @@ from protocol.feed import FeedPage
 
 SLICE = {"kind": "group", "near": "LS6", "within": "5km"}
 PLACES: dict[str, dict[str, Any]] = {
-    "near": {"delivery": "in_person", "location": {"type": "public", "name": "Community hall", "postcode": "LS6 3HN", "area": "Headingley", "lat": "53.8200", "lon": "-1.5760"}},
-    "far": {"delivery": "in_person", "location": {"type": "public", "name": "Town hall", "postcode": "SW2 1RW", "area": "Brixton", "lat": "51.4600", "lon": "-0.1160"}},
+    "near": {
+        "delivery": "in_person",
+        "location": {
+            "type": "public",
+            "name": "Community hall",
+            "postcode": "LS6 3HN",
+            "area": "Headingley",
+            "lat": "53.8200",
+            "lon": "-1.5760",
+        },
+    },
+    "far": {
+        "delivery": "in_person",
+        "location": {
+            "type": "public",
+            "name": "Town hall",
+            "postcode": "SW2 1RW",
+            "area": "Brixton",
+            "lat": "51.4600",
+            "lon": "-0.1160",
+        },
+    },
     "online": {"delivery": "online"},
 }
 
@@ -31,7 +51,11 @@ def fields(kind: str, place: str, status: str, n: int) -> dict[str, Any]:
 
 def expected(model: dict[str, tuple[str, str, str] | None]) -> set[str]:
     """The oracle, written from the slice's meaning: live groups, not closed, near LS6 or joinable online."""
-    return {rid for rid, v in model.items() if v is not None and v[0] == "group" and v[2] != "closed" and v[1] in ("near", "online")}
+    return {
+        rid
+        for rid, v in model.items()
+        if v is not None and v[0] == "group" and v[2] != "closed" and v[1] in ("near", "online")
+    }
 
 
 class Follower:
@@ -59,17 +83,37 @@ class Follower:
 
 
 _edit = st.one_of(
-    st.tuples(st.just("publish"), st.integers(0, 2), st.sampled_from(["group", "service"]), st.sampled_from(list(PLACES)), st.sampled_from(["active", "paused", "closed"])),
+    st.tuples(
+        st.just("publish"),
+        st.integers(0, 2),
+        st.sampled_from(["group", "service"]),
+        st.sampled_from(list(PLACES)),
+        st.sampled_from(["active", "paused", "closed"]),
+    ),
     st.tuples(st.just("delete"), st.integers(0, 2)),
 )
 # Each edit is followed by partial walks: (which follower, how many pages), and sometimes a new follower joins at 0.
-ops = st.lists(st.tuples(_edit, st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=2), st.booleans()), min_size=1, max_size=20)
+ops = st.lists(
+    st.tuples(_edit, st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=2), st.booleans()),
+    min_size=1,
+    max_size=20,
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(script=ops)
-@example(script=[(("publish", 0, "group", "near", "active"), [(0, 1)], False), (("publish", 0, "service", "near", "active"), [], False)])
-@example(script=[(("publish", 0, "group", "online", "active"), [(0, 1)], False), (("publish", 0, "group", "online", "closed"), [], True)])
+@example(
+    script=[
+        (("publish", 0, "group", "near", "active"), [(0, 1)], False),
+        (("publish", 0, "service", "near", "active"), [], False),
+    ]
+)
+@example(
+    script=[
+        (("publish", 0, "group", "online", "active"), [(0, 1)], False),
+        (("publish", 0, "group", "online", "closed"), [], True),
+    ]
+)
 def test_slice_follower_ends_with_exactly_the_matching_records(script: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         node = make_node(Path(tmp) / "n")
@@ -98,7 +142,13 @@ def test_slice_follower_ends_with_exactly_the_matching_records(script: list[tupl
 
 def test_every_change_appears_in_the_slice_with_the_right_state(tmp_path: Path) -> None:
     node = make_node(tmp_path / "n")
-    node.publish([("a", fields("group", "near", "active", 1)), ("b", fields("service", "near", "active", 2)), ("c", fields("group", "far", "active", 3))])
+    node.publish(
+        [
+            ("a", fields("group", "near", "active", 1)),
+            ("b", fields("service", "near", "active", 2)),
+            ("c", fields("group", "far", "active", 3)),
+        ]
+    )
     node.delete("a")
     node.publish([("c", fields("group", "near", "active", 4))])
     conn = connect(node.directory / "signpost.db")
@@ -114,7 +164,9 @@ def test_every_change_appears_in_the_slice_with_the_right_state(tmp_path: Path) 
     assert by_id["c"].data is not None  # moved into the slice
 
 
-async def test_slice_feed_keeps_its_parameters_in_next_and_matches_the_page_schema(client: Any, leeds: NodeHandle) -> None:
+async def test_slice_feed_keeps_its_parameters_in_next_and_matches_the_page_schema(
+    client: Any, leeds: NodeHandle
+) -> None:
     url = "/feed?kind=group&near=LS6&within=10&afterChangeNumber=0"
     resp = await client.get(url)
     assert resp.status == 200
@@ -126,13 +178,21 @@ async def test_slice_feed_keeps_its_parameters_in_next_and_matches_the_page_sche
     last = await client.get(page.next.split(str(client.server.port), 1)[1])
     body = await last.json()
     assert body["items"] == [] and body["next"] == page.next
-    again = await client.get(page.next.split(str(client.server.port), 1)[1], headers={"If-None-Match": last.headers["ETag"]})
+    again = await client.get(
+        page.next.split(str(client.server.port), 1)[1], headers={"If-None-Match": last.headers["ETag"]}
+    )
     assert again.status == 304
 
 
 @pytest.mark.parametrize(
     ("query", "needle"),
-    [("when=today", "cannot be limited to a time"), ("kind=nonsense", "kind"), ("within=5km", "needs a place"), ("near=Nowhereville", "near"), ("colour=red", "unknown parameter")],
+    [
+        ("when=today", "cannot be limited to a time"),
+        ("kind=nonsense", "kind"),
+        ("within=5km", "needs a place"),
+        ("near=Nowhereville", "near"),
+        ("colour=red", "unknown parameter"),
+    ],
 )
 async def test_bad_slices_get_a_clear_400(client: Any, query: str, needle: str) -> None:
     resp = await client.get(f"/feed?{query}")

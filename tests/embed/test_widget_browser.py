@@ -23,7 +23,6 @@ from node.federation.sync import sync_once
 from node.web.app import create_app, open_node
 from nodeutil import EXAMPLES, NodeHandle, example_listings, free_port, make_node
 from support.browser import BrowserError, Page
-from support.fixtures import browser  # noqa: F401
 
 HOST_PAGE = EXAMPLES / "embed" / "index.html"
 GONE = "Headingley Hearing Voices Group"
@@ -58,7 +57,7 @@ async def _frame_texts(page: Page, prefix: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.browser
 async def test_host_page_shows_the_slice_both_ways_without_cookies_and_follows_deletions(
-    browser: Any,  # noqa: F811
+    browser: Any,
     tmp_path: Path,
     aiohttp_server: Any,
 ) -> None:
@@ -91,14 +90,18 @@ async def test_host_page_shows_the_slice_both_ways_without_cookies_and_follows_d
             assert GONE in text and "Need help now?" in text and "Samaritans" in text
         # the script form sized its iframe from the embed's height message
         height = await _until(
-            lambda: page.evaluate("(() => { const f = document.querySelector('#script-form iframe'); return f && f.style.height !== '640px' ? f.style.height : null })()"),
+            lambda: page.evaluate(
+                "(() => { const f = document.querySelector('#script-form iframe'); return f && f.style.height !== '640px' ? f.style.height : null })()"
+            ),
             "the widget to resize its iframe",
         )
         assert height.endswith("px") and int(height[:-2]) > 200
         assert await page.cookies() == []
         assert await page.evaluate("localStorage.length + sessionStorage.length") == 0
         for frame in page.frames(f"{national.url}/embed"):
-            storage = await frame.evaluate("(() => { try { return String(localStorage.length + sessionStorage.length) } catch (e) { return 'blocked' } })()")
+            storage = await frame.evaluate(
+                "(() => { try { return String(localStorage.length + sessionStorage.length) } catch (e) { return 'blocked' } })()"
+            )
             assert storage in ("0", "blocked")
             assert await frame.evaluate("(() => { try { return document.cookie } catch (e) { return '' } })()") == ""
         origins = {u.split("/")[2] for u in page.requests if u.startswith("http")}

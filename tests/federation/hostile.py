@@ -29,12 +29,22 @@ class Identity:
     recovery: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
 
     def __post_init__(self) -> None:
-        self.genesis = make_genesis([keyid_for(self.signing.public_key())], self.recovery, created="2026-11-01T00:00:00Z")
+        self.genesis = make_genesis(
+            [keyid_for(self.signing.public_key())], self.recovery, created="2026-11-01T00:00:00Z"
+        )
         self.publisher = verify_keylog([self.genesis]).publisher
 
     def record(self, rid: str, **fields: Any) -> dict[str, Any]:
         rev = fields.pop("rev", NOW_US)
-        return {"publisher": self.publisher, "id": rid, "rev": rev, "updated": rfc3339(rev), "kind": "group", "name": f"Group {rid}", **fields}
+        return {
+            "publisher": self.publisher,
+            "id": rid,
+            "rev": rev,
+            "updated": rfc3339(rev),
+            "kind": "group",
+            "name": f"Group {rid}",
+            **fields,
+        }
 
 
 def sealed(body: bytes, key: Ed25519PrivateKey, payload_type: str = dsse.RECORD_TYPE) -> dict[str, Any]:
@@ -59,13 +69,44 @@ def bad_records_page(me: Identity, other: Identity) -> tuple[list[dict[str, Any]
     bad = {
         "tampered": (tampered, "bad-signature"),
         "stranger-key": (sealed(enc(me.record("stranger-key")), stranger), "unknown-key"),
-        "names-other": (sealed(enc({**me.record("names-other"), "publisher": other.publisher}), me.signing), "wrong-publisher"),
-        "dup-keys": (sealed(b'{"publisher":"%s","id":"dup-keys","rev":1,"updated":"2026-01-01T00:00:00Z","kind":"group","name":"a","name":"b"}' % p.encode(), me.signing), "duplicate-key"),
-        "float": (sealed(enc(me.record("float")).replace(b'"kind"', b'"score":1.5,"kind"'), me.signing), "non-integer-number"),
-        "deep": (sealed(enc(me.record("deep")).replace(b'"kind"', b'"x":' + b"[" * 40 + b"]" * 40 + b',"kind"'), me.signing), "too-deep"),
+        "names-other": (
+            sealed(enc({**me.record("names-other"), "publisher": other.publisher}), me.signing),
+            "wrong-publisher",
+        ),
+        "dup-keys": (
+            sealed(
+                b'{"publisher":"%s","id":"dup-keys","rev":1,"updated":"2026-01-01T00:00:00Z","kind":"group","name":"a","name":"b"}'
+                % p.encode(),
+                me.signing,
+            ),
+            "duplicate-key",
+        ),
+        "float": (
+            sealed(enc(me.record("float")).replace(b'"kind"', b'"score":1.5,"kind"'), me.signing),
+            "non-integer-number",
+        ),
+        "deep": (
+            sealed(enc(me.record("deep")).replace(b'"kind"', b'"x":' + b"[" * 40 + b"]" * 40 + b',"kind"'), me.signing),
+            "too-deep",
+        ),
         "huge-string": (sealed(enc(me.record("huge-string", description="x" * 1_000_000)), me.signing), "too-large"),
-        "bad-utf8": (sealed(enc(me.record("bad-utf8")).replace(b"Group bad-utf8", b"Group \xff\xfe"), me.signing), "invalid-utf8"),
-        "private-address": (sealed(enc(me.record("private-address", private=True, location={"type": "public", "address": "1 Secret Lane", "postcode": "LS6 1AA"})), me.signing), "private-with-address"),
+        "bad-utf8": (
+            sealed(enc(me.record("bad-utf8")).replace(b"Group bad-utf8", b"Group \xff\xfe"), me.signing),
+            "invalid-utf8",
+        ),
+        "private-address": (
+            sealed(
+                enc(
+                    me.record(
+                        "private-address",
+                        private=True,
+                        location={"type": "public", "address": "1 Secret Lane", "postcode": "LS6 1AA"},
+                    )
+                ),
+                me.signing,
+            ),
+            "private-with-address",
+        ),
         "wrong-type": (sealed(enc(me.record("wrong-type")), me.signing, dsse.KEYLOG_TYPE), "invalid-envelope"),
     }
     items = list(good)
@@ -102,15 +143,24 @@ class HostilePeer:
 
     async def node_document(self, request: web.Request) -> web.Response:
         peer = request.match_info["peer"]
-        doc = {"protocol": "signpost/1", "name": f"Hostile {peer}", "url": f"{self.base}/{peer}", "publisher": self.me.publisher,
-               "keylog": [msgspec.to_builtins(self.me.genesis)], "feed": f"{self.base}/{peer}/feed", "follows": []}
+        doc = {
+            "protocol": "signpost/1",
+            "name": f"Hostile {peer}",
+            "url": f"{self.base}/{peer}",
+            "publisher": self.me.publisher,
+            "keylog": [msgspec.to_builtins(self.me.genesis)],
+            "feed": f"{self.base}/{peer}/feed",
+            "follows": [],
+        }
         return web.json_response(doc)
 
     async def keys(self, request: web.Request) -> web.Response:
         if request.match_info["publisher"] == self.me.publisher:
             return web.json_response({"publisher": self.me.publisher, "keylog": [msgspec.to_builtins(self.me.genesis)]})
         # Claim another publisher's identity with our own genesis: must not verify.
-        return web.json_response({"publisher": request.match_info["publisher"], "keylog": [msgspec.to_builtins(self.me.genesis)]})
+        return web.json_response(
+            {"publisher": request.match_info["publisher"], "keylog": [msgspec.to_builtins(self.me.genesis)]}
+        )
 
     async def feed(self, request: web.Request) -> web.StreamResponse:
         peer = request.match_info["peer"]
@@ -122,7 +172,9 @@ class HostilePeer:
             last = items[-1]["modified"] if items else after
             return web.json_response({"next": nxt + str(last), "items": items, "license": "x", "epoch": "e1"})
         if peer == "huge":
-            return web.Response(body=b'{"next":"x","items":[' + b" " * (50 * 1024 * 1024) + b"]}", content_type="application/json")
+            return web.Response(
+                body=b'{"next":"x","items":[' + b" " * (50 * 1024 * 1024) + b"]}", content_type="application/json"
+            )
         if peer == "trickle":
             resp = web.StreamResponse(headers={"Content-Type": "application/json"})
             await resp.prepare(request)
@@ -144,9 +196,17 @@ class HostilePeer:
         if peer == "backwards":
             env = sealed(enc(self.me.record("b")), self.me.signing)
             n = 1 if after >= 5 else 9  # the second page goes back below the cursor
-            return web.json_response({"next": nxt + str(n), "items": [item(self.me.publisher, "b", n, env)], "license": "x"})
+            return web.json_response(
+                {"next": nxt + str(n), "items": [item(self.me.publisher, "b", n, env)], "license": "x"}
+            )
         if peer == "offsite":
-            return web.json_response({"next": "http://127.0.0.2:1/feed?afterChangeNumber=1", "items": [item(self.me.publisher, "o", 1, sealed(enc(self.me.record("o")), self.me.signing))], "license": "x"})
+            return web.json_response(
+                {
+                    "next": "http://127.0.0.2:1/feed?afterChangeNumber=1",
+                    "items": [item(self.me.publisher, "o", 1, sealed(enc(self.me.record("o")), self.me.signing))],
+                    "license": "x",
+                }
+            )
         raise web.HTTPNotFound()
 
 
@@ -157,8 +217,16 @@ async def node_document_app(aiohttp_server: Any, *, feed_status: int) -> tuple[w
 
     async def doc(request: web.Request) -> web.Response:
         base = holder["base"]
-        return web.json_response({"protocol": "signpost/1", "name": "Storm", "url": base, "publisher": me.publisher,
-                                  "keylog": [msgspec.to_builtins(me.genesis)], "feed": f"{base}/feed"})
+        return web.json_response(
+            {
+                "protocol": "signpost/1",
+                "name": "Storm",
+                "url": base,
+                "publisher": me.publisher,
+                "keylog": [msgspec.to_builtins(me.genesis)],
+                "feed": f"{base}/feed",
+            }
+        )
 
     async def feed(request: web.Request) -> web.Response:
         return web.Response(status=feed_status, text="no")

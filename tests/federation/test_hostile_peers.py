@@ -24,7 +24,9 @@ async def hostile(aiohttp_server: Any) -> HostilePeer:
     return peer
 
 
-async def test_bad_records_are_rejected_with_reasons_and_the_rest_of_the_page_lands(hostile: HostilePeer, puller: tuple[NodeHandle, Node]) -> None:
+async def test_bad_records_are_rejected_with_reasons_and_the_rest_of_the_page_lands(
+    hostile: HostilePeer, puller: tuple[NodeHandle, Node]
+) -> None:
     handle, node = puller
     await follow(node, f"{hostile.base}/records")
     [report] = await sync_once(node)
@@ -68,7 +70,9 @@ async def test_peer_log_reasons_show_in_status(hostile: HostilePeer, puller: tup
         ("offsite", "leaves the peer's origin", False),
     ],
 )
-async def test_misbehaving_peers_fail_with_a_clear_error_and_back_off(hostile: HostilePeer, puller: tuple[NodeHandle, Node], peer: str, message: str, retry: bool) -> None:
+async def test_misbehaving_peers_fail_with_a_clear_error_and_back_off(
+    hostile: HostilePeer, puller: tuple[NodeHandle, Node], peer: str, message: str, retry: bool
+) -> None:
     handle, node = puller
     await follow(node, f"{hostile.base}/{peer}")
     [report] = await sync_once(node)
@@ -87,7 +91,9 @@ async def test_a_feed_that_goes_backwards_is_refused(hostile: HostilePeer, pulle
     assert report.error is not None and "backwards" in report.error
 
 
-async def test_a_trickling_peer_does_not_delay_a_good_one(tmp_path: Path, hostile: HostilePeer, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_a_trickling_peer_does_not_delay_a_good_one(
+    tmp_path: Path, hostile: HostilePeer, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     _, node = puller
     node.config.sync.timeout = 3.0
     good = make_node(tmp_path / "good", "Good")

@@ -14,7 +14,9 @@ from node.federation.sync import sync_once
 from nodeutil import NodeHandle, group, make_node
 
 
-async def test_an_epoch_flip_makes_the_follower_walk_the_feed_again(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_an_epoch_flip_makes_the_follower_walk_the_feed_again(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(i) for i in range(3)])
     server = await serve(leeds)
@@ -38,7 +40,9 @@ async def test_an_epoch_flip_makes_the_follower_walk_the_feed_again(tmp_path: Pa
     assert handle.query("SELECT epoch FROM peers") == [("reset-epoch",)]
 
 
-async def test_a_replayed_older_version_is_a_no_op(tmp_path: Path, aiohttp_server: Any, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_a_replayed_older_version_is_a_no_op(
+    tmp_path: Path, aiohttp_server: Any, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1, summary="old")])
     old_envelope = bytes(leeds.query("SELECT envelope FROM versions")[0][0])
@@ -74,7 +78,9 @@ async def test_a_replayed_older_version_is_a_no_op(tmp_path: Path, aiohttp_serve
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 418])
-async def test_4xx_answers_are_recorded_and_the_peer_backs_off(aiohttp_server: Any, puller: tuple[NodeHandle, Node], status: int) -> None:
+async def test_4xx_answers_are_recorded_and_the_peer_backs_off(
+    aiohttp_server: Any, puller: tuple[NodeHandle, Node], status: int
+) -> None:
     _, base = await node_document_app(aiohttp_server, feed_status=status)
     handle, node = puller
     await follow(node, base)

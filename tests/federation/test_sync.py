@@ -15,7 +15,9 @@ from node.federation.sync import sync_once
 from nodeutil import NodeHandle, group, make_node
 
 
-async def test_follow_pins_the_publisher_and_sync_merges_every_record(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_follow_pins_the_publisher_and_sync_merges_every_record(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(i) for i in range(1200)])
     await serve(leeds)
@@ -28,7 +30,9 @@ async def test_follow_pins_the_publisher_and_sync_merges_every_record(tmp_path: 
     assert handle.query("SELECT DISTINCT via FROM versions") == [(leeds.url,)]
 
 
-async def test_an_unchanged_peer_costs_one_conditional_request(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_an_unchanged_peer_costs_one_conditional_request(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1)])
     await serve(leeds)
@@ -39,7 +43,9 @@ async def test_an_unchanged_peer_costs_one_conditional_request(tmp_path: Path, s
     assert again.not_modified and again.pages == 0 and again.merged == 0
 
 
-async def test_changes_and_deletions_arrive_at_the_next_pull(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_changes_and_deletions_arrive_at_the_next_pull(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1), group(2)])
     await serve(leeds)
@@ -55,7 +61,9 @@ async def test_changes_and_deletions_arrive_at_the_next_pull(tmp_path: Path, ser
     assert handle.query("SELECT id, deleted FROM versions WHERE id = 'group-000002'") == [("group-000002", 1)]
 
 
-async def test_pinning_the_wrong_publisher_refuses_to_follow(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_pinning_the_wrong_publisher_refuses_to_follow(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     await serve(leeds)
     handle, node = puller
@@ -66,8 +74,15 @@ async def test_pinning_the_wrong_publisher_refuses_to_follow(tmp_path: Path, ser
 
 @pytest.mark.parametrize(
     ("url", "ok"),
-    [("https://signpost.example.org", True), ("http://127.0.0.1:8080", True), ("http://localhost:1", True),
-     ("http://[::1]:8080", True), ("http://signpost.example.org", False), ("ftp://example.org", False), ("not a url", False)],
+    [
+        ("https://signpost.example.org", True),
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:1", True),
+        ("http://[::1]:8080", True),
+        ("http://signpost.example.org", False),
+        ("ftp://example.org", False),
+        ("not a url", False),
+    ],
 )
 def test_plain_http_is_only_for_loopback(url: str, ok: bool) -> None:
     if ok:
@@ -81,7 +96,9 @@ def test_plain_http_to_another_host_needs_the_loudly_named_option() -> None:
     assert check_peer_url("http://peer.example.org", allow_insecure_http=True) == "http://peer.example.org"
 
 
-async def test_unfollow_keeps_merged_records_with_their_provenance(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_unfollow_keeps_merged_records_with_their_provenance(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     leeds = make_node(tmp_path / "leeds", "Leeds")
     leeds.publish([group(1)])
     await serve(leeds)
@@ -95,7 +112,9 @@ async def test_unfollow_keeps_merged_records_with_their_provenance(tmp_path: Pat
         await unfollow(node, leeds.url)
 
 
-async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     """Leeds follows national follows Leeds: nothing is re-emitted once both hold the same."""
     import aiohttp
 
@@ -127,7 +146,9 @@ async def test_aggregator_reserves_records_byte_for_byte_and_loops_converge(tmp_
         leeds_node.store.close()
 
 
-async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_higher_rev(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]) -> None:
+async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_higher_rev(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node]
+) -> None:
     """Spec §5.5: a thief's far-future rev must not beat the publisher's re-signed version."""
     from node.publishing.keyops import rotate
     from node.publishing.keystore import settle_staged_key
@@ -144,7 +165,9 @@ async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_hi
     import time as _time
 
     conn = connect(leeds.directory / "signpost.db")
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'last_rev'", (str(_time.time_ns() // 1000 + 9 * 60 * 1_000_000),))
+    conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'last_rev'", (str(_time.time_ns() // 1000 + 9 * 60 * 1_000_000),)
+    )
     conn.close()
     leeds.publish([group(2, name="Stolen key says hello")])
     await sync_once(node)
@@ -165,10 +188,15 @@ async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_hi
     leeds.publish([group(2)])
     [report] = await sync_once(node)
     assert report.error is None
-    assert dict(handle.query("SELECT id, name FROM listings")) == {"group-000001": "Peer group 1", "group-000002": "Peer group 2"}
+    assert dict(handle.query("SELECT id, name FROM listings")) == {
+        "group-000001": "Peer group 1",
+        "group-000002": "Peer group 2",
+    }
 
 
-async def test_status_page_and_json_show_each_peers_health(tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node], aiohttp_client: Any) -> None:
+async def test_status_page_and_json_show_each_peers_health(
+    tmp_path: Path, serve: Any, puller: tuple[NodeHandle, Node], aiohttp_client: Any
+) -> None:
     from node.web.app import create_app
 
     leeds = make_node(tmp_path / "leeds", "Leeds")
@@ -180,7 +208,10 @@ async def test_status_page_and_json_show_each_peers_health(tmp_path: Path, serve
     import sqlite3
 
     c = sqlite3.connect(handle.directory / "signpost.db")
-    c.execute("INSERT INTO peers (url, publisher, name, added) VALUES ('http://127.0.0.1:9', ?, 'Gone', 0)", (leeds.publisher,))
+    c.execute(
+        "INSERT INTO peers (url, publisher, name, added) VALUES ('http://127.0.0.1:9', ?, 'Gone', 0)",
+        (leeds.publisher,),
+    )
     c.commit()
     c.close()
     await sync_once(node)

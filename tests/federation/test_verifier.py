@@ -16,7 +16,10 @@ def hostile_items() -> tuple[list[ItemIn], dict[str, object]]:
         for i, raw in enumerate(peer.items * 8)  # enough items to use the workers
     ]
     items.append(ItemIn(len(items), f"{peer.me.publisher}/no-data", "group", "deleted", b""))
-    return items, {peer.me.publisher: verify_keylog([peer.me.genesis]), peer.other.publisher: verify_keylog([peer.other.genesis])}
+    return items, {
+        peer.me.publisher: verify_keylog([peer.me.genesis]),
+        peer.other.publisher: verify_keylog([peer.other.genesis]),
+    }
 
 
 def comparable(outcomes: list[tuple[object, ...]]) -> list[tuple[object, ...]]:

@@ -43,7 +43,9 @@ def children_of(pid: int) -> list[int]:
 def test_workers_exit_when_the_node_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    proc = subprocess.Popen([sys.executable, str(script), str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     workers = children_of(proc.pid)
     assert len(workers) >= 2
@@ -53,5 +55,7 @@ def test_workers_exit_when_the_node_is_killed(tmp_path: Path) -> None:
     alive = workers
     while alive and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in Path(f"/proc/{w}/status").read_text()]
+        alive = [
+            w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in Path(f"/proc/{w}/status").read_text()
+        ]
     assert alive == [], "worker processes outlived the killed node"

@@ -15,28 +15,67 @@ import openpyxl
 import pytest
 
 from node.directory.geo import Geo
-from node.importer import ImportBatch, UnreadableFile, read_listings, write_template
-from node.importer import readers
+from node.importer import ImportBatch, UnreadableFile, read_listings, readers, write_template
 from node.importer.rows import DUMMY_PUBLISHER
 from protocol.records import Record, decode_version, encode_payload
 
 TITLE = "Leeds Peer Support Network: listings (updated May 2025)"
 HEADERS = [
-    "Timestamp", "Name of group / activity", "Organisation", "Day(s)", "Time", "Venue / address", "Postcode",
-    "Is this a private or closed group?", "Face to face or online?", "Facilitator name", "Facilitator email",
-    "Facilitator phone", "OK to share contact details publicly?", "Cost", "Website", "Date last checked",
-    "Topics", "Description", "Internal notes",
+    "Timestamp",
+    "Name of group / activity",
+    "Organisation",
+    "Day(s)",
+    "Time",
+    "Venue / address",
+    "Postcode",
+    "Is this a private or closed group?",
+    "Face to face or online?",
+    "Facilitator name",
+    "Facilitator email",
+    "Facilitator phone",
+    "OK to share contact details publicly?",
+    "Cost",
+    "Website",
+    "Date last checked",
+    "Topics",
+    "Description",
+    "Internal notes",
 ]
 SERIAL_1_MAY_2025 = 45778
 FORMULA_NAME = '=HYPERLINK("http://evil.example","Click me")'
-SECRETS = ("Secret Street", "Flat 2", "LS6 3QR", "LS63QR", "Jo Private", "jo@private.example", "07700 900123", "07700900123")
+SECRETS = (
+    "Secret Street",
+    "Flat 2",
+    "LS6 3QR",
+    "LS63QR",
+    "Jo Private",
+    "jo@private.example",
+    "07700 900123",
+    "07700900123",
+)
 
 
 def _row(**cells: Any) -> list[Any]:
     keys = {
-        "timestamp": 0, "name": 1, "org": 2, "days": 3, "time": 4, "address": 5, "postcode": 6, "private": 7,
-        "delivery": 8, "cname": 9, "cemail": 10, "cphone": 11, "consent": 12, "cost": 13, "website": 14,
-        "checked": 15, "topics": 16, "description": 17, "notes": 18,
+        "timestamp": 0,
+        "name": 1,
+        "org": 2,
+        "days": 3,
+        "time": 4,
+        "address": 5,
+        "postcode": 6,
+        "private": 7,
+        "delivery": 8,
+        "cname": 9,
+        "cemail": 10,
+        "cphone": 11,
+        "consent": 12,
+        "cost": 13,
+        "website": 14,
+        "checked": 15,
+        "topics": 16,
+        "description": 17,
+        "notes": 18,
     }
     row: list[Any] = [None] * len(HEADERS)
     for key, value in cells.items():
@@ -47,51 +86,119 @@ def _row(**cells: Any) -> list[Any]:
 # Sheet rows 3.. (row 1 is a title, row 2 the header).  Values are as XLSX holds them;
 # the CSV gets what Excel writes for each.
 HEARING_VOICES = _row(
-    name="Hearing Voices Group", org="Leeds Mind", days="Tuesdays 10.30-12.30",
-    address="Oxford Place Centre, Oxford Place, Leeds", postcode="ls1 3ax", private="No", delivery="Face to face",
-    cname="Sam Jones", cemail="voices@example.org", cphone=1132345678, consent="Yes", cost="Free",
-    website="www.example.org/voices", checked=SERIAL_1_MAY_2025, topics="Hearing voices, paranoia",
-    description="Tea & biscuits", notes="keys with caretaker",
+    name="Hearing Voices Group",
+    org="Leeds Mind",
+    days="Tuesdays 10.30-12.30",
+    address="Oxford Place Centre, Oxford Place, Leeds",
+    postcode="ls1 3ax",
+    private="No",
+    delivery="Face to face",
+    cname="Sam Jones",
+    cemail="voices@example.org",
+    cphone=1132345678,
+    consent="Yes",
+    cost="Free",
+    website="www.example.org/voices",
+    checked=SERIAL_1_MAY_2025,
+    topics="Hearing voices, paranoia",
+    description="Tea & biscuits",
+    notes="keys with caretaker",
 )
 ROWS: list[list[Any]] = [
     HEARING_VOICES,  # 3
     _row(  # 4: private, full address, contact without consent
-        timestamp=dt.datetime(2025, 4, 14, 9, 30), name="Carers' Circle", org="Leeds Mind", days="1st Monday of the month",
-        time="6pm till 8pm", address="Flat 2, 12 Secret Street, Headingley", postcode="LS6 3QR",
-        private="Yes - closed group", delivery="Face to face", cname="Jo Private", cemail="jo@private.example",
-        cphone="07700 900123", consent="No", cost="£2", topics="Carers",
+        timestamp=dt.datetime(2025, 4, 14, 9, 30),
+        name="Carers' Circle",
+        org="Leeds Mind",
+        days="1st Monday of the month",
+        time="6pm till 8pm",
+        address="Flat 2, 12 Secret Street, Headingley",
+        postcode="LS6 3QR",
+        private="Yes - closed group",
+        delivery="Face to face",
+        cname="Jo Private",
+        cemail="jo@private.example",
+        cphone="07700 900123",
+        consent="No",
+        cost="£2",
+        topics="Carers",
     ),
     _row(  # 5: Welsh and emoji, real date cell, both delivery modes
-        name="Grŵp Cymorth Cymheiriaid 🌈", org="Mind Cymru", days="Dydd Mercher", time="2-4pm",
-        address="Canolfan y Ddinas, Heol y Frenhines, Caerdydd", postcode="CF10 2BH", private="No", delivery="Both",
-        cost="Am ddim / Free", checked=dt.datetime(2025, 3, 20), topics="LGBTQ+",
+        name="Grŵp Cymorth Cymheiriaid 🌈",
+        org="Mind Cymru",
+        days="Dydd Mercher",
+        time="2-4pm",
+        address="Canolfan y Ddinas, Heol y Frenhines, Caerdydd",
+        postcode="CF10 2BH",
+        private="No",
+        delivery="Both",
+        cost="Am ddim / Free",
+        checked=dt.datetime(2025, 3, 20),
+        topics="LGBTQ+",
         description="Croeso i bawb 💬 — sgwrs, te a chefnogaeth.",
     ),
     _row(  # 6: formula and HTML injection, online, consented contact in odd shapes
-        name=FORMULA_NAME, org="<script>alert(1)</script>", days="Fri, Sat, Sun", time="19:00–20:30",
-        delivery="Online (Zoom)", cname="@SUM(1+1)", cemail="mailto:team@example.org", cphone="+44 113 234 5678",
-        consent="y", cost="+£3 for materials", checked="01/05/2025",
-        description='<b>bold</b> & <img src=x onerror="alert(1)">', topics="anxiety",
+        name=FORMULA_NAME,
+        org="<script>alert(1)</script>",
+        days="Fri, Sat, Sun",
+        time="19:00–20:30",
+        delivery="Online (Zoom)",
+        cname="@SUM(1+1)",
+        cemail="mailto:team@example.org",
+        cphone="+44 113 234 5678",
+        consent="y",
+        cost="+£3 for materials",
+        checked="01/05/2025",
+        description='<b>bold</b> & <img src=x onerror="alert(1)">',
+        topics="anxiety",
     ),
     list(HEARING_VOICES),  # 7: duplicate of row 3
     _row(  # 8: no name
-        org="Leeds Mind", days="Thursdays", time="1-3pm", postcode="LS6 3QR", delivery="Face to face",
+        org="Leeds Mind",
+        days="Thursdays",
+        time="1-3pm",
+        postcode="LS6 3QR",
+        delivery="Face to face",
     ),
     _row(  # 9: Northern Ireland postcode: not in the shipped data
-        name="Belfast Walk and Talk", org="Aware NI", days="Saturdays", time="10am-12pm",
-        address="Botanic Gardens, Belfast", postcode="BT1 1AA", private="No", delivery="Face to face",
+        name="Belfast Walk and Talk",
+        org="Aware NI",
+        days="Saturdays",
+        time="10am-12pm",
+        address="Botanic Gardens, Belfast",
+        postcode="BT1 1AA",
+        private="No",
+        delivery="Face to face",
     ),
     _row(  # 10: no fixed days
-        name="Walk and Talk", org="Leeds Mind", days="Flexible", delivery="Face to face",
-        address="Meet at Hyde Park corner", postcode="LS6 1AA", private="No", checked="14/04/2025",
+        name="Walk and Talk",
+        org="Leeds Mind",
+        days="Flexible",
+        delivery="Face to face",
+        address="Meet at Hyde Park corner",
+        postcode="LS6 1AA",
+        private="No",
+        checked="14/04/2025",
     ),
     _row(  # 11: unreadable date
-        name="Peer Café", org="Leeds Mind", days="Wednesdays", time="12-2", postcode="LS2 9JT", private="No",
+        name="Peer Café",
+        org="Leeds Mind",
+        days="Wednesdays",
+        time="12-2",
+        postcode="LS2 9JT",
+        private="No",
         checked="next Tuesday",
     ),
     _row(  # 12: online, assumed evening time, consent given, international-format phone
-        name="Men's Evening Circle", days="Weekly on Thursday", time="7-9", delivery="Online",
-        cname="Ali Khan", cphone="+44 7700 900456", consent="TRUE", cost=0, topics="Men, Depression",
+        name="Men's Evening Circle",
+        days="Weekly on Thursday",
+        time="7-9",
+        delivery="Online",
+        cname="Ali Khan",
+        cphone="+44 7700 900456",
+        consent="TRUE",
+        cost=0,
+        topics="Men, Depression",
     ),
 ]
 GOOD_IDS = [
@@ -205,14 +312,26 @@ def test_warnings_say_what_was_left_out(batch: ImportBatch) -> None:
 
 def test_every_listing_decodes_as_a_protocol_record(batch: ImportBatch) -> None:
     for listing in batch.listings:
-        payload = {"publisher": DUMMY_PUBLISHER, "id": listing.id, "rev": 1, "updated": "2025-05-01T00:00:00Z", **listing.fields}
+        payload = {
+            "publisher": DUMMY_PUBLISHER,
+            "id": listing.id,
+            "rev": 1,
+            "updated": "2025-05-01T00:00:00Z",
+            **listing.fields,
+        }
         assert isinstance(decode_version(encode_payload(payload)), Record)
 
 
 def test_private_group_publishes_only_its_area(batch: ImportBatch) -> None:
     carers = next(x for x in batch.listings if x.id == "leeds-mind-carers-circle")
     assert carers.fields["private"] is True
-    assert carers.fields["location"] == {"type": "area", "area": "Leeds", "postcode_area": "LS6 3", "lat": "53.82080", "lon": "-1.58553"}
+    assert carers.fields["location"] == {
+        "type": "area",
+        "area": "Leeds",
+        "postcode_area": "LS6 3",
+        "lat": "53.82080",
+        "lon": "-1.58553",
+    }
     assert "contact" not in carers.fields
     assert carers.private_place is not None
     assert carers.private_place.address == "Flat 2, 12 Secret Street, Headingley"
@@ -222,7 +341,10 @@ def test_private_group_publishes_only_its_area(batch: ImportBatch) -> None:
 
 def test_unclear_private_cell_is_treated_as_private(tmp_path: Path, geo: Geo) -> None:
     path = tmp_path / "unclear.csv"
-    path.write_text("Group name,Venue / address,Postcode,Private group?\nCircle,12 Secret Street,LS6 3QR,ask Sam\n", encoding="utf-8")
+    path.write_text(
+        "Group name,Venue / address,Postcode,Private group?\nCircle,12 Secret Street,LS6 3QR,ask Sam\n",
+        encoding="utf-8",
+    )
     batch = read_listings(path, geo=geo)
     assert batch.listings[0].fields["location"]["type"] == "area"
     assert "Secret Street" not in json.dumps(batch.listings[0].fields)
@@ -231,7 +353,10 @@ def test_unclear_private_cell_is_treated_as_private(tmp_path: Path, geo: Geo) ->
 
 def test_postcode_written_inside_the_address_is_found(tmp_path: Path, geo: Geo) -> None:
     path = tmp_path / "inline.csv"
-    path.write_text("Group name,Address,Private\nCircle,\"12 Secret Street, Leeds LS6 3QR\",yes\nOpen,\"1 Main St, ls1 3ax\",no\n", encoding="utf-8")
+    path.write_text(
+        'Group name,Address,Private\nCircle,"12 Secret Street, Leeds LS6 3QR",yes\nOpen,"1 Main St, ls1 3ax",no\n',
+        encoding="utf-8",
+    )
     batch = read_listings(path, geo=geo)
     assert batch.problems == []
     private, public = batch.listings
@@ -242,7 +367,9 @@ def test_postcode_written_inside_the_address_is_found(tmp_path: Path, geo: Geo) 
 
 
 @pytest.mark.parametrize("stem", ["sheet", "sheet-bom", "sheet-semicolon", "sheet"])
-def test_private_address_postcode_and_unconsented_contact_never_appear_in_fields(files: dict[str, Path], geo: Geo, stem: str) -> None:
+def test_private_address_postcode_and_unconsented_contact_never_appear_in_fields(
+    files: dict[str, Path], geo: Geo, stem: str
+) -> None:
     batch = read_listings(files[stem], geo=geo)
     published = json.dumps([x.fields for x in batch.listings], ensure_ascii=False)
     for secret in SECRETS:
@@ -259,10 +386,19 @@ def test_private_secrets_never_reach_fields_from_xlsx_either(files: dict[str, Pa
 def test_public_group_fields(batch: ImportBatch) -> None:
     voices = batch.listings[0].fields
     assert voices["location"] == {
-        "type": "public", "address": "Oxford Place Centre, Oxford Place, Leeds", "postcode": "LS1 3AX",
-        "area": "Leeds", "lat": "53.80145", "lon": "-1.55013",
+        "type": "public",
+        "address": "Oxford Place Centre, Oxford Place, Leeds",
+        "postcode": "LS1 3AX",
+        "area": "Leeds",
+        "lat": "53.80145",
+        "lon": "-1.55013",
     }
-    assert voices["contact"] == {"consent": True, "name": "Sam Jones", "email": "voices@example.org", "phone": "0113 234 5678"}
+    assert voices["contact"] == {
+        "consent": True,
+        "name": "Sam Jones",
+        "email": "voices@example.org",
+        "phone": "0113 234 5678",
+    }
     assert voices["schedule"]["rules"] == [{"freq": "weekly", "byday": ["TU"], "opens": "10:30", "closes": "12:30"}]
     assert voices["reviewed"] == "2025-05-01"
     assert voices["website"] == "https://www.example.org/voices"
@@ -282,13 +418,20 @@ def test_welsh_emoji_html_and_formulas_are_kept_as_plain_text(batch: ImportBatch
     assert injected["name"] == FORMULA_NAME
     assert injected["organisation"] == {"name": "<script>alert(1)</script>"}
     assert injected["description"] == '<b>bold</b> & <img src=x onerror="alert(1)">'
-    assert injected["contact"] == {"consent": True, "name": "@SUM(1+1)", "email": "team@example.org", "phone": "0113 234 5678"}
+    assert injected["contact"] == {
+        "consent": True,
+        "name": "@SUM(1+1)",
+        "email": "team@example.org",
+        "phone": "0113 234 5678",
+    }
     assert injected["cost"] == {"free": False, "details": "+£3 for materials"}
     assert injected["delivery"] == "online"
     assert "location" not in injected
 
 
-def test_same_rows_from_csv_bom_csv_semicolon_csv_and_xlsx_give_identical_listings(files: dict[str, Path], geo: Geo) -> None:
+def test_same_rows_from_csv_bom_csv_semicolon_csv_and_xlsx_give_identical_listings(
+    files: dict[str, Path], geo: Geo
+) -> None:
     base = read_listings(files["sheet"], geo=geo)
     for stem in ("sheet-bom", "sheet-semicolon"):
         other = read_listings(files[stem], geo=geo)
@@ -305,7 +448,14 @@ def test_reading_twice_gives_the_same_ids_and_fields(files: dict[str, Path], geo
 
 def test_windows_1252_csv_is_decoded(tmp_path: Path, geo: Geo) -> None:
     rows = [
-        _row(name="Peer Café – “Tea & Talk”", org="Leeds Mind", days="Mondays", time="2-4pm", cost="£2", postcode="LS6 3QR"),
+        _row(
+            name="Peer Café – “Tea & Talk”",
+            org="Leeds Mind",
+            days="Mondays",
+            time="2-4pm",
+            cost="£2",
+            postcode="LS6 3QR",
+        ),
     ]
     path = tmp_path / "excel-windows.csv"
     path.write_bytes(_csv_text(rows).encode("cp1252"))
@@ -327,7 +477,11 @@ def test_template_round_trips_with_no_problems(tmp_path: Path, geo: Geo) -> None
     write_template(path)
     batch = read_listings(path, geo=geo)
     assert batch.problems == []
-    assert [x.id for x in batch.listings] == ["hearing-voices-leeds", "carers-circle-headingley", "winter-wellbeing-talk-2025"]
+    assert [x.id for x in batch.listings] == [
+        "hearing-voices-leeds",
+        "carers-circle-headingley",
+        "winter-wellbeing-talk-2025",
+    ]
     private = batch.listings[1]
     assert private.fields["location"]["type"] == "area"
     assert "12 Example Street" not in json.dumps(private.fields)
@@ -346,8 +500,12 @@ def test_id_column_is_used_and_slugified(tmp_path: Path, geo: Geo) -> None:
 
 def test_long_names_give_ids_within_the_protocol_limit(tmp_path: Path, geo: Geo) -> None:
     path = tmp_path / "long.csv"
-    path.write_text("Organisation,Group name\nA Very Long Organisation Name Indeed,"
-                    + "Peer support for people who have been through a great many things " * 2 + "\n🌈🌈,💬\n", encoding="utf-8")
+    path.write_text(
+        "Organisation,Group name\nA Very Long Organisation Name Indeed,"
+        + "Peer support for people who have been through a great many things " * 2
+        + "\n🌈🌈,💬\n",
+        encoding="utf-8",
+    )
     batch = read_listings(path, geo=geo)
     ids = [x.id for x in batch.listings]
     assert len(ids[0]) <= 80 and not ids[0].endswith("-")
@@ -356,11 +514,22 @@ def test_long_names_give_ids_within_the_protocol_limit(tmp_path: Path, geo: Geo)
 
 def test_jsonl_lines_are_checked_like_received_records(tmp_path: Path, geo: Geo) -> None:
     lines = [
-        {"id": "good-one", "kind": "group", "name": "Good", "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"]}]}},
+        {
+            "id": "good-one",
+            "kind": "group",
+            "name": "Good",
+            "schedule": {"rules": [{"freq": "weekly", "byday": ["TU"]}]},
+        },
         "{not json",
         {"id": "bad-day", "kind": "group", "name": "Bad", "schedule": {"rules": [{"freq": "weekly", "byday": ["XX"]}]}},
         {"id": "leaky", "kind": "group", "name": "Leaky", "private": True, "address": "12 Secret Street"},
-        {"id": "public-private", "kind": "group", "name": "P", "private": True, "location": {"type": "public", "address": "x"}},
+        {
+            "id": "public-private",
+            "kind": "group",
+            "name": "P",
+            "private": True,
+            "location": {"type": "public", "address": "x"},
+        },
         {"id": "float", "kind": "group", "name": "F", "location": {"type": "area", "area": "Leeds", "lat": 53.8}},
         {"id": "good-one", "kind": "group", "name": "Again"},
         {"id": "Bad Id", "kind": "group", "name": "B"},
@@ -373,8 +542,13 @@ def test_jsonl_lines_are_checked_like_received_records(tmp_path: Path, geo: Geo)
     assert batch.listings[1].fields == {"kind": "event", "name": "R"}
     errors = {(p.row, p.column) for p in batch.errors}
     assert errors == {
-        (2, None), (3, "$.schedule.rules[0].byday[0]"), (4, "$.address"), (5, "$.location"),
-        (6, "$.location.lat"), (7, "$.id"), (8, "$.id"),
+        (2, None),
+        (3, "$.schedule.rules[0].byday[0]"),
+        (4, "$.address"),
+        (5, "$.location"),
+        (6, "$.location.lat"),
+        (7, "$.id"),
+        (8, "$.id"),
     }
     assert {(p.row, p.column) for p in batch.warnings} == {(9, "$.rev"), (9, "$.publisher")}
 
@@ -394,7 +568,9 @@ def test_jsonl_lines_are_checked_like_received_records(tmp_path: Path, geo: Geo)
         ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 100, "damaged"),
     ],
 )
-def test_files_that_are_not_spreadsheets_get_one_sentence(tmp_path: Path, geo: Geo, name: str, content: bytes, says: str) -> None:
+def test_files_that_are_not_spreadsheets_get_one_sentence(
+    tmp_path: Path, geo: Geo, name: str, content: bytes, says: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(UnreadableFile) as e:
@@ -412,8 +588,14 @@ def _zip(path: Path, parts: dict[str, bytes]) -> Path:
 
 
 def test_xlsx_zip_bomb_is_refused_without_inflating(tmp_path: Path, geo: Geo) -> None:
-    path = _zip(tmp_path / "bomb.xlsx", {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
-                                        "xl/worksheets/sheet1.xml": b" " * (50 * 1024 * 1024)})
+    path = _zip(
+        tmp_path / "bomb.xlsx",
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/workbook.xml": b"<workbook/>",
+            "xl/worksheets/sheet1.xml": b" " * (50 * 1024 * 1024),
+        },
+    )
     assert path.stat().st_size < 1024 * 1024
     start = time.perf_counter()
     with pytest.raises(UnreadableFile, match="zip bomb"):
@@ -428,10 +610,13 @@ def test_xlsx_too_large_when_expanded_is_refused(tmp_path: Path, geo: Geo, monke
         read_listings(path, geo=geo)
 
 
-@pytest.mark.parametrize(("parts", "says"), [
-    ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}, "OpenDocument"),
-    ({"word/document.xml": b"<w/>"}, "Word document"),
-])
+@pytest.mark.parametrize(
+    ("parts", "says"),
+    [
+        ({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}, "OpenDocument"),
+        ({"word/document.xml": b"<w/>"}, "Word document"),
+    ],
+)
 def test_other_zip_documents_are_named(tmp_path: Path, geo: Geo, parts: dict[str, bytes], says: str) -> None:
     with pytest.raises(UnreadableFile, match=says):
         read_listings(_zip(tmp_path / "doc.xlsx", parts), geo=geo)
@@ -482,6 +667,7 @@ def test_ten_thousand_row_csv_and_xlsx_read_quickly(tmp_path: Path, geo: Geo) ->
 
 def _ods(path: Path, rows: list[list[str]]) -> None:
     """A minimal OpenDocument spreadsheet, as LibreOffice would save it."""
+
     def cell(v: str) -> str:
         return f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
 
@@ -505,9 +691,11 @@ def _ods(path: Path, rows: list[list[str]]) -> None:
 
 
 def test_an_opendocument_spreadsheet_imports_like_the_csv(tmp_path: Path, geo: Geo) -> None:
-    rows = [["Group name", "Day(s)", "Time", "Postcode", "Private group?"],
-            ["Walk and Talk", "Saturdays", "10am-12pm", "LS6 1AA", "No"],
-            ["Carers Circle", "1st Monday of the month", "6pm till 8pm", "LS6 3QR", "Yes"]]
+    rows = [
+        ["Group name", "Day(s)", "Time", "Postcode", "Private group?"],
+        ["Walk and Talk", "Saturdays", "10am-12pm", "LS6 1AA", "No"],
+        ["Carers Circle", "1st Monday of the month", "6pm till 8pm", "LS6 3QR", "Yes"],
+    ]
     ods = tmp_path / "groups.ods"
     _ods(ods, rows)
     csv_file = tmp_path / "groups.csv"
@@ -515,5 +703,5 @@ def test_an_opendocument_spreadsheet_imports_like_the_csv(tmp_path: Path, geo: G
         csv.writer(f).writerows(rows)
     from_ods = read_listings(ods, geo=geo)
     from_csv = read_listings(csv_file, geo=geo)
-    assert [l.fields for l in from_ods.listings] == [l.fields for l in from_csv.listings]
+    assert [row.fields for row in from_ods.listings] == [row.fields for row in from_csv.listings]
     assert len(from_ods.listings) == 2 and not from_ods.errors

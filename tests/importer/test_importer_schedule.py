@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from node.importer.schedule_text import parse_schedule
 from node.importer.rows import check_fields
+from node.importer.schedule_text import parse_schedule
 
 WEEKLY_TU = {"freq": "weekly", "byday": ["TU"]}
 
@@ -18,9 +18,17 @@ UNDERSTOOD: list[tuple[str, str | None, list[dict[str, Any]]]] = [
     ("Tuesdays", None, [WEEKLY_TU]),
     ("Tuesday evenings", None, [WEEKLY_TU]),
     ("Tuesdays 10.30-12.30", None, [{**WEEKLY_TU, "opens": "10:30", "closes": "12:30"}]),
-    ("Fri, Sat, Sun", "6pm till 2am", [{"freq": "weekly", "byday": ["FR", "SA", "SU"], "opens": "18:00", "closes": "02:00"}]),
+    (
+        "Fri, Sat, Sun",
+        "6pm till 2am",
+        [{"freq": "weekly", "byday": ["FR", "SA", "SU"], "opens": "18:00", "closes": "02:00"}],
+    ),
     ("Sun & Fri", None, [{"freq": "weekly", "byday": ["FR", "SU"]}]),
-    ("Mon-Fri", "9am-5pm", [{"freq": "weekly", "byday": ["MO", "TU", "WE", "TH", "FR"], "opens": "09:00", "closes": "17:00"}]),
+    (
+        "Mon-Fri",
+        "9am-5pm",
+        [{"freq": "weekly", "byday": ["MO", "TU", "WE", "TH", "FR"], "opens": "09:00", "closes": "17:00"}],
+    ),
     ("Monday to Wednesday", None, [{"freq": "weekly", "byday": ["MO", "TU", "WE"]}]),
     ("Weekends", None, [{"freq": "weekly", "byday": ["SA", "SU"]}]),
     ("Daily", None, [{"freq": "weekly", "byday": ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]}]),
@@ -28,7 +36,11 @@ UNDERSTOOD: list[tuple[str, str | None, list[dict[str, Any]]]] = [
     ("Every Wednesday", "2-4pm", [{"freq": "weekly", "byday": ["WE"], "opens": "14:00", "closes": "16:00"}]),
     ("1st Monday of the month", None, [{"freq": "monthly", "byday": ["1MO"]}]),
     ("first Monday of each month", None, [{"freq": "monthly", "byday": ["1MO"]}]),
-    ("1st & 3rd Tuesday of the month", "10-12", [{"freq": "monthly", "byday": ["1TU", "3TU"], "opens": "10:00", "closes": "12:00"}]),
+    (
+        "1st & 3rd Tuesday of the month",
+        "10-12",
+        [{"freq": "monthly", "byday": ["1TU", "3TU"], "opens": "10:00", "closes": "12:00"}],
+    ),
     ("last Friday of the month", None, [{"freq": "monthly", "byday": ["-1FR"]}]),
     ("2nd Thursday", None, [{"freq": "monthly", "byday": ["2TH"]}]),
     ("Tuesdays and last Saturday of the month", None, [WEEKLY_TU, {"freq": "monthly", "byday": ["-1SA"]}]),
@@ -37,7 +49,9 @@ UNDERSTOOD: list[tuple[str, str | None, list[dict[str, Any]]]] = [
 
 
 @pytest.mark.parametrize(("days", "time", "rules"), UNDERSTOOD)
-def test_understood_phrases_become_rules_and_keep_their_words(days: str, time: str | None, rules: list[dict[str, Any]]) -> None:
+def test_understood_phrases_become_rules_and_keep_their_words(
+    days: str, time: str | None, rules: list[dict[str, Any]]
+) -> None:
     result = parse_schedule(days=days, time=time)
     assert result.warnings == []
     assert result.schedule is not None
@@ -48,7 +62,12 @@ def test_understood_phrases_become_rules_and_keep_their_words(days: str, time: s
 
 @pytest.mark.parametrize(
     ("days", "frequency"),
-    [("Every other Wednesday", None), ("Wednesday", "Fortnightly"), ("Wednesdays", "every 2 weeks"), ("Alternate Wednesdays", None)],
+    [
+        ("Every other Wednesday", None),
+        ("Wednesday", "Fortnightly"),
+        ("Wednesdays", "every 2 weeks"),
+        ("Alternate Wednesdays", None),
+    ],
 )
 def test_every_other_week_needs_a_start_date(days: str, frequency: str | None) -> None:
     result = parse_schedule(days=days, frequency=frequency)
@@ -62,7 +81,17 @@ def test_every_other_week_needs_a_start_date(days: str, frequency: str | None) -
 
 @pytest.mark.parametrize(
     "days",
-    ["Flexible", "Varies", "TBC", "By arrangement", "Monthly", "Monthly on Tuesday", "every 2nd Tuesday", "When the moon is full", "3rd"],
+    [
+        "Flexible",
+        "Varies",
+        "TBC",
+        "By arrangement",
+        "Monthly",
+        "Monthly on Tuesday",
+        "every 2nd Tuesday",
+        "When the moon is full",
+        "3rd",
+    ],
 )
 def test_what_cannot_be_structured_is_kept_verbatim_with_a_warning(days: str) -> None:
     result = parse_schedule(days=days)
@@ -73,7 +102,9 @@ def test_what_cannot_be_structured_is_kept_verbatim_with_a_warning(days: str) ->
 def test_assumed_afternoon_time_is_said_in_a_warning() -> None:
     result = parse_schedule(days="Thursdays", time="7-9")
     assert result.schedule is not None and result.schedule["rules"][0]["opens"] == "19:00"
-    assert result.warnings == [("time", "read the time as 19:00-21:00 (afternoon/evening); write am or pm if that is wrong")]
+    assert result.warnings == [
+        ("time", "read the time as 19:00-21:00 (afternoon/evening); write am or pm if that is wrong")
+    ]
 
 
 def test_unreadable_time_keeps_the_days_and_warns_on_the_time_column() -> None:
@@ -84,7 +115,10 @@ def test_unreadable_time_keeps_the_days_and_warns_on_the_time_column() -> None:
 
 def test_one_off_dates_carry_their_times() -> None:
     result = parse_schedule(days=None, time="7pm-8pm", dates=[dt.date(2025, 12, 3)])
-    assert result.schedule == {"text": "7pm-8pm", "dates": [{"date": "2025-12-03", "opens": "19:00", "closes": "20:00"}]}
+    assert result.schedule == {
+        "text": "7pm-8pm",
+        "dates": [{"date": "2025-12-03", "opens": "19:00", "closes": "20:00"}],
+    }
     assert result.warnings == []
 
 

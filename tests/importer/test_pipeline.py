@@ -41,8 +41,10 @@ def _save(node: NodeHandle, listing: Listing) -> str:
 
 
 def _published(node: NodeHandle) -> str:
-    return " ".join(bytes(row[0]).decode() if isinstance(row[0], bytes) else str(row[0])
-                    for row in node.query("SELECT payload FROM listings"))
+    return " ".join(
+        bytes(row[0]).decode() if isinstance(row[0], bytes) else str(row[0])
+        for row in node.query("SELECT payload FROM listings")
+    )
 
 
 def test_a_file_is_read_planned_previewed_and_applied(test_node: NodeHandle, tmp_path: Path) -> None:
@@ -70,11 +72,16 @@ def test_an_upload_is_published_only_if_nothing_changed_since_its_preview(test_n
         previewed = plan_batch(conn, test_node.publisher, batch, replace=False)
         test_node.publish([("walk", {"kind": "group", "name": "Walk, published meanwhile"})])
         with transaction(conn):
-            fresh = publish_previewed(conn, test_node.directory, test_node.publisher, batch, replace=False, previewed=previewed)
+            fresh = publish_previewed(
+                conn, test_node.directory, test_node.publisher, batch, replace=False, previewed=previewed
+            )
         assert fresh is not None and [p.action for p in fresh.items] == ["change"]
         assert "meanwhile" in _published(test_node), "nothing was published from the stale preview"
         with transaction(conn):
-            assert publish_previewed(conn, test_node.directory, test_node.publisher, batch, replace=False, previewed=fresh) is None
+            assert (
+                publish_previewed(conn, test_node.directory, test_node.publisher, batch, replace=False, previewed=fresh)
+                is None
+            )
     finally:
         conn.close()
     assert "meanwhile" not in _published(test_node)
@@ -83,23 +90,29 @@ def test_an_upload_is_published_only_if_nothing_changed_since_its_preview(test_n
 def test_a_console_save_goes_through_plan_and_apply_and_keeps_the_place(test_node: NodeHandle) -> None:
     base = {"kind": "group", "name": "Survivors Circle"}
     test_node.publish([("circle", base)])
-    private = listing_from_form(_form(private="yes", venue="Back room", postcode="LS6 3QR"), geo=Geo.load(), base=base,
-                                record_id="circle")
+    private = listing_from_form(
+        _form(private="yes", venue="Back room", postcode="LS6 3QR"), geo=Geo.load(), base=base, record_id="circle"
+    )
     assert _save(test_node, private) == "change"
     assert "LS6 3QR" not in _published(test_node) and "Back room" not in _published(test_node)
     rev_before = test_node.query("SELECT rev FROM versions WHERE id = 'circle'")[0][0]
     # Only the private place changes: nothing published differs, yet the save is kept and published.
-    moved = listing_from_form(_form(private="yes", venue="Upstairs", postcode="LS6 3QR"), geo=Geo.load(), base=base,
-                              record_id="circle")
+    moved = listing_from_form(
+        _form(private="yes", venue="Upstairs", postcode="LS6 3QR"), geo=Geo.load(), base=base, record_id="circle"
+    )
     assert _save(test_node, moved) == "change"
-    assert test_node.query("SELECT venue, postcode FROM private_places WHERE id = 'circle'") == [("Upstairs", "LS6 3QR")]
+    assert test_node.query("SELECT venue, postcode FROM private_places WHERE id = 'circle'") == [
+        ("Upstairs", "LS6 3QR")
+    ]
     assert test_node.query("SELECT rev FROM versions WHERE id = 'circle'")[0][0] > rev_before
 
 
 def test_planning_one_listing_writes_nothing(test_node: NodeHandle) -> None:
     conn = connect(test_node.directory / "signpost.db")
     try:
-        planned = plan(conn, test_node.publisher, [Listing("new", None, {"kind": "group", "name": "New"})], replace=False)
+        planned = plan(
+            conn, test_node.publisher, [Listing("new", None, {"kind": "group", "name": "New"})], replace=False
+        )
     finally:
         conn.close()
     assert [p.action for p in planned.items] == ["add"] and test_node.query("SELECT id FROM listings") == []

@@ -24,15 +24,21 @@ LOG = verify_keylog([make_genesis([keyid_for(KEY.public_key())], KEY, created="2
 
 
 def version(rid: str, rev: int, name: str, tomb: bool) -> tuple[Opened, bytes]:
-    v = tombstone_for(LOG.publisher, rid, "group", rev) if tomb else Record(
-        publisher=LOG.publisher, id=rid, rev=rev, updated=rfc3339(rev), kind="group", name=name
+    v = (
+        tombstone_for(LOG.publisher, rid, "group", rev)
+        if tomb
+        else Record(publisher=LOG.publisher, id=rid, rev=rev, updated=rfc3339(rev), kind="group", name=name)
     )
     env, body = seal_version(v, KEY)
-    return Opened(version=v, body=body, digest=dsse.pae_digest(dsse.RECORD_TYPE, body), keyid=keyid_for(KEY.public_key())), dsse.encode_envelope(env)
+    return Opened(
+        version=v, body=body, digest=dsse.pae_digest(dsse.RECORD_TYPE, body), keyid=keyid_for(KEY.public_key())
+    ), dsse.encode_envelope(env)
 
 
 versions = st.lists(
-    st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(1, 4), st.sampled_from(["x", "y"]), st.booleans()), min_size=1, max_size=12
+    st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(1, 4), st.sampled_from(["x", "y"]), st.booleans()),
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -54,7 +60,9 @@ def test_batched_and_one_by_one_application_agree(script: list[tuple[str, int, s
         with transaction(one):
             singles = [apply_version(one, o, e, via=None, now_us=1).outcome for o, e in made]
         with transaction(batched):
-            pages = apply_versions(batched, made[:cut], via=None, now_us=1) + apply_versions(batched, made[cut:], via=None, now_us=1)
+            pages = apply_versions(batched, made[:cut], via=None, now_us=1) + apply_versions(
+                batched, made[cut:], via=None, now_us=1
+            )
         assert [d.outcome for d in pages] == singles
         assert state(one) == state(batched)
         one.close()

@@ -10,7 +10,14 @@ import pytest
 from node.core.config import CONFIG_NAME, load_config, render_config, update_config, write_password_hash
 from node.core.errors import ConfigError
 
-AWKWARD = ['Tea "and" talk', "C:\\groups\\leeds", "line one\nline two", 'all \\" of\r\n them\t', "Caerdydd — 😀", "x = 1\n[admin]"]
+AWKWARD = [
+    'Tea "and" talk',
+    "C:\\groups\\leeds",
+    "line one\nline two",
+    'all \\" of\r\n them\t',
+    "Caerdydd — 😀",
+    "x = 1\n[admin]",
+]
 
 COORDINATOR_FILE = """\
 # Leeds peer support: ask Sam before changing anything here.

@@ -36,7 +36,10 @@ async def test_items_carry_signed_envelopes_that_verify_end_to_end(test_node: No
     doc = await (await client.get("/.well-known/signpost")).json()
     log = verify_keylog(envelopes(doc["keylog"]), publisher=doc["publisher"])
     _, body = await page(client)
-    assert [i["id"] for i in body["items"]] == [f"{test_node.publisher}/group-000001", f"{test_node.publisher}/group-000002"]
+    assert [i["id"] for i in body["items"]] == [
+        f"{test_node.publisher}/group-000001",
+        f"{test_node.publisher}/group-000002",
+    ]
     for item in body["items"]:
         assert item["state"] == "updated" and item["kind"] == "group"
         env = msgspec.convert(item["data"], dsse.Envelope)
@@ -44,7 +47,9 @@ async def test_items_carry_signed_envelopes_that_verify_end_to_end(test_node: No
         assert opened.version.publisher == test_node.publisher
 
 
-async def test_next_is_built_from_the_last_item_and_last_page_points_at_itself(test_node: NodeHandle, client: Any) -> None:
+async def test_next_is_built_from_the_last_item_and_last_page_points_at_itself(
+    test_node: NodeHandle, client: Any
+) -> None:
     test_node.publish([group(i) for i in range(3)])
     _, first = await page(client)
     last = first["items"][-1]["modified"]
@@ -75,7 +80,9 @@ async def test_deletion_is_a_deleted_item_carrying_the_signed_tombstone(test_nod
     assert test_node.query("SELECT count(*) FROM listings WHERE id = 'group-000001'") == [(0,)]
 
 
-async def test_pages_hold_at_most_500_items_and_full_pages_cache_for_an_hour(test_node: NodeHandle, client: Any) -> None:
+async def test_pages_hold_at_most_500_items_and_full_pages_cache_for_an_hour(
+    test_node: NodeHandle, client: Any
+) -> None:
     test_node.publish([group(i) for i in range(PAGE_SIZE + 20)])
     resp, body = await page(client)
     assert len(body["items"]) == PAGE_SIZE
@@ -100,8 +107,16 @@ async def test_conditional_get_of_the_last_page_answers_304(test_node: NodeHandl
 
 @pytest.mark.parametrize(
     "query",
-    ["afterChangeNumber=abc", "afterChangeNumber=-1", "afterChangeNumber=1.5", "afterChangeNumber=99999999999999999999999",
-     "afterTimestamp=1", "afterChangeNumber=1&afterChangeNumber=2", "afterChangeNumber=%00", "limit=5"],
+    [
+        "afterChangeNumber=abc",
+        "afterChangeNumber=-1",
+        "afterChangeNumber=1.5",
+        "afterChangeNumber=99999999999999999999999",
+        "afterTimestamp=1",
+        "afterChangeNumber=1&afterChangeNumber=2",
+        "afterChangeNumber=%00",
+        "limit=5",
+    ],
 )
 async def test_malformed_parameters_get_a_400_json_error(client: Any, query: str) -> None:
     resp = await client.get(f"/feed?{query}")

@@ -60,7 +60,9 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_init_prints_publisher_and_24_recovery_words(tmp_path: Path) -> None:
-    out = signpost("init", "--dir", str(tmp_path / "n"), "--name", "Lambeth", "--url", "http://127.0.0.1:9", "--password", "").stdout
+    out = signpost(
+        "init", "--dir", str(tmp_path / "n"), "--name", "Lambeth", "--url", "http://127.0.0.1:9", "--password", ""
+    ).stdout
     assert "Publisher id: sp1:" in out
     assert out.count("24.") == 1
 

@@ -26,7 +26,11 @@ __all__ = ["EXAMPLES", "NOW", "Network", "build_network", "example_records"]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # A Monday afternoon, matching the examples' "reviewed" dates.
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=LONDON)
-NAMES = {"leeds": "Leeds peer support node", "lambeth": "Lambeth Living Well node", "national": "Peer Support Together UK directory"}
+NAMES = {
+    "leeds": "Leeds peer support node",
+    "lambeth": "Lambeth Living Well node",
+    "national": "Peer Support Together UK directory",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,11 @@ class Network:
 
 
 def example_records(name: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (EXAMPLES / name / "listings.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in (EXAMPLES / name / "listings.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _publish(directory: Path, name: str, now_us: int) -> str:
@@ -60,7 +68,13 @@ def build_network(root: Path, *, port: int = 8080) -> Network:
     urls = {n: f"http://127.0.0.1:{port + i}" for i, n in enumerate(NAMES)}
     publishers = {}
     for n, title in NAMES.items():
-        init_node(root / n, name=title, url=urls[n], port=port, contact="hello@national.example.org" if n == "national" else None)
+        init_node(
+            root / n,
+            name=title,
+            url=urls[n],
+            port=port,
+            contact="hello@national.example.org" if n == "national" else None,
+        )
         publishers[n] = _publish(root / n, n, now_us)
     conn = connect(root / "national" / "signpost.db")
     try:

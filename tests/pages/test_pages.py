@@ -97,7 +97,11 @@ async def test_event_listing_is_a_schema_org_event(client: Client, network: Netw
     leeds = network.publishers["leeds"]
     text = await (await client.get(f"/listing/{leeds}/winter-wellbeing-fair-2026", headers=HTML)).text()
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1))  # type: ignore[union-attr]
-    assert ld["@type"] == "Event" and ld["startDate"] == "2026-12-05T10:00:00+00:00" and ld["location"]["address"]["postalCode"]
+    assert (
+        ld["@type"] == "Event"
+        and ld["startDate"] == "2026-12-05T10:00:00+00:00"
+        and ld["location"]["address"]["postalCode"]
+    )
 
 
 async def test_welsh_and_emoji_render_as_utf8(client: Client, network: Network) -> None:
@@ -124,14 +128,26 @@ async def test_stale_listings_are_flagged(client: Client) -> None:
 
 
 async def test_empty_results_suggest_what_to_widen(client: Client) -> None:
-    text = await (await client.get("/search", params={"q": "hearing voices", "near": "Lambeth", "when": "this-weekend"}, headers=HTML)).text()
-    assert "Nothing found" in text and "Any day or time" in text and 'href="/search?q=hearing+voices&amp;near=Lambeth"' in text
+    text = await (
+        await client.get(
+            "/search", params={"q": "hearing voices", "near": "Lambeth", "when": "this-weekend"}, headers=HTML
+        )
+    ).text()
+    assert (
+        "Nothing found" in text
+        and "Any day or time" in text
+        and 'href="/search?q=hearing+voices&amp;near=Lambeth"' in text
+    )
 
 
 async def test_unknown_place_says_so_and_suggests(client: Client) -> None:
     r = await client.get("/search", params={"near": "Leds", "q": "walk"}, headers=HTML)
     text = await r.text()
-    assert r.status == 400 and "We don’t recognise".replace("’", "'") in text and 'href="/search?q=walk&amp;near=Leeds"' in text
+    assert (
+        r.status == 400
+        and "We don’t recognise".replace("’", "'") in text
+        and 'href="/search?q=walk&amp;near=Leeds"' in text
+    )
 
 
 async def test_pagination_links_keep_the_filters(client: Client) -> None:
@@ -141,7 +157,9 @@ async def test_pagination_links_keep_the_filters(client: Client) -> None:
     assert 'href="/search?near=Leeds" rel="prev"' in text
 
 
-@pytest.mark.parametrize("path", ["/search?page=0", "/search?page=x", "/search?when=someday", "/search?q=%22&kind=group&kind=spaceship"])
+@pytest.mark.parametrize(
+    "path", ["/search?page=0", "/search?page=x", "/search?when=someday", "/search?q=%22&kind=group&kind=spaceship"]
+)
 async def test_bad_parameters_get_a_readable_page(client: Client, path: str) -> None:
     r = await client.get(path, headers=HTML)
     assert r.status == 400 and "We couldn't do that search" in await r.text()

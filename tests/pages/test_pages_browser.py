@@ -16,7 +16,6 @@ from node.core.config import load_config
 from node.web.app import create_app
 from node.web.views.shared import CLOCK
 from support.browser import Browser, Page
-from support.fixtures import browser  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,13 +45,17 @@ async def check_page(page: Page, base: str, *, status: int = 200) -> str:
     await urgent_help_above_the_fold(page)
     assert await page.axe() == []
     assert all(url.startswith(base) or url.startswith(("data:", "about:")) for url in page.requests), page.requests
-    assert not await page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth"), "no sideways scrolling"
+    assert not await page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth"), (
+        "no sideways scrolling"
+    )
     text: str = await page.text()
     return text
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-async def test_a_person_finds_support_near_them_this_weekend(browser: Browser, base: str, network: Network, javascript: bool) -> None:  # noqa: F811
+async def test_a_person_finds_support_near_them_this_weekend(
+    browser: Browser, base: str, network: Network, javascript: bool
+) -> None:
     page = await browser.new_page(javascript=javascript, **PHONE)
     assert await page.goto(base + "/") == 200
     text = await check_page(page, base)
@@ -87,7 +90,9 @@ async def test_a_person_finds_support_near_them_this_weekend(browser: Browser, b
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
-async def test_no_results_unknown_place_and_errors_are_accessible(browser: Browser, base: str, javascript: bool) -> None:  # noqa: F811
+async def test_no_results_unknown_place_and_errors_are_accessible(
+    browser: Browser, base: str, javascript: bool
+) -> None:
     page = await browser.new_page(javascript=javascript, **PHONE)
     await page.goto(f"{base}/search?q=hearing+voices&near=Lambeth&when=this-weekend")
     text = await check_page(page, base)
@@ -102,7 +107,7 @@ async def test_no_results_unknown_place_and_errors_are_accessible(browser: Brows
     await check_page(page, base, status=400)
 
 
-async def test_readable_at_320px_and_200_percent_zoom(browser: Browser, base: str, network: Network) -> None:  # noqa: F811
+async def test_readable_at_320px_and_200_percent_zoom(browser: Browser, base: str, network: Network) -> None:
     leeds = network.publishers["leeds"]
     for width in (320, 180):  # 180 CSS px is a 360px phone at 200% zoom
         page = await browser.new_page(javascript=False, width=width, height=740, mobile=True)
@@ -112,7 +117,7 @@ async def test_readable_at_320px_and_200_percent_zoom(browser: Browser, base: st
             assert wide <= width, (path, width, wide)
 
 
-async def test_welsh_and_emoji_listing_renders(browser: Browser, base: str, network: Network) -> None:  # noqa: F811
+async def test_welsh_and_emoji_listing_renders(browser: Browser, base: str, network: Network) -> None:
     page = await browser.new_page(**PHONE)
     await page.goto(f"{base}/listing/{network.publishers['national']}/grwp-cymorth-cymheiriaid-ar-lein")
     text = await check_page(page, base)

@@ -55,16 +55,25 @@ def test_filters_are_parsed_leniently(params: dict[str, str], expected: Filters)
 def test_repeated_list_parameters_are_combined() -> None:
     from multidict import MultiDict
 
-    assert parse_filters(MultiDict([("kind", "group"), ("kind", "event"), ("delivery", "online")])).kind == ("group", "event")
+    assert parse_filters(MultiDict([("kind", "group"), ("kind", "event"), ("delivery", "online")])).kind == (
+        "group",
+        "event",
+    )
 
 
 filters_strategy = st.builds(
     Filters,
     q=st.sampled_from(["", "hearing voices", "walk", "Cymraeg"]),
     near=st.sampled_from(["", "LS6", "Lambeth"]),
-    kind=st.lists(st.sampled_from(["group", "event", "service"]), unique=True).map(lambda v: tuple(sorted(v, key=["group", "service", "event"].index))),
-    topic=st.lists(st.sampled_from(list(TOPICS)[:5]), unique=True, max_size=2).map(lambda v: tuple(sorted(v, key=list(TOPICS).index))),
-    delivery=st.lists(st.sampled_from(["in_person", "online", "phone"]), unique=True).map(lambda v: tuple(sorted(v, key=["in_person", "online", "phone"].index))),
+    kind=st.lists(st.sampled_from(["group", "event", "service"]), unique=True).map(
+        lambda v: tuple(sorted(v, key=["group", "service", "event"].index))
+    ),
+    topic=st.lists(st.sampled_from(list(TOPICS)[:5]), unique=True, max_size=2).map(
+        lambda v: tuple(sorted(v, key=list(TOPICS).index))
+    ),
+    delivery=st.lists(st.sampled_from(["in_person", "online", "phone"]), unique=True).map(
+        lambda v: tuple(sorted(v, key=["in_person", "online", "phone"].index))
+    ),
     free=st.booleans(),
     when=st.sampled_from([None, *WHENS]),
 )
@@ -78,18 +87,27 @@ def test_to_params_round_trips(filters: Filters, within: float | None) -> None:
     assert parse_filters(to_params(filters)) == filters
 
 
-COMBINATIONS = [
-    dict(zip(("q", "near", "kind", "delivery", "when", "free", "topic"), combo, strict=True))
-    for combo in itertools.product(
-        ["", "peer", "hearing voices", "walk", "online group"],
-        ["", "LS6", "Lambeth", "SW2 1AA"],
-        ["", "group", "event,training"],
-        ["", "in_person", "online,phone"],
-        ["", "this-weekend", "today", "weekday-evenings"],
-        [""],
-        [""],
-    )
-] + [{"topic": t} for t in TOPICS] + [{"free": "1"}, {"free": "1", "near": "Leeds"}, {"kind": "role"}, {"when": "tomorrow", "near": "Leeds", "within": "3km"}]
+COMBINATIONS = (
+    [
+        dict(zip(("q", "near", "kind", "delivery", "when", "free", "topic"), combo, strict=True))
+        for combo in itertools.product(
+            ["", "peer", "hearing voices", "walk", "online group"],
+            ["", "LS6", "Lambeth", "SW2 1AA"],
+            ["", "group", "event,training"],
+            ["", "in_person", "online,phone"],
+            ["", "this-weekend", "today", "weekday-evenings"],
+            [""],
+            [""],
+        )
+    ]
+    + [{"topic": t} for t in TOPICS]
+    + [
+        {"free": "1"},
+        {"free": "1", "near": "Leeds"},
+        {"kind": "role"},
+        {"when": "tomorrow", "near": "Leeds", "within": "3km"},
+    ]
+)
 
 
 def _all_records(conn: sqlite3.Connection) -> list[Record]:
@@ -121,7 +139,9 @@ def test_time_filters_agree_all_week(conn: sqlite3.Connection, day: int, hour: i
     now = NOW + dt.timedelta(days=day, hours=hour - NOW.hour)
     for when in WHENS:
         filters = Filters(when=when)
-        found = {(h.record.publisher, h.record.id) for h in search(conn, filters, place=None, now=now, limit=1000).items}
+        found = {
+            (h.record.publisher, h.record.id) for h in search(conn, filters, place=None, now=now, limit=1000).items
+        }
         assert found == {(r.publisher, r.id) for r in records if matches(r, filters, place=None, now=now)}, when
 
 
@@ -141,7 +161,9 @@ def test_online_and_phone_listings_are_offered_near_any_place(conn: sqlite3.Conn
     assert local and all(h.distance_km is not None and h.distance_km <= 10 for h in local)
     assert [h.distance_km for h in local] == sorted(h.distance_km for h in local)  # type: ignore[misc]
     assert hits.index(local[-1]) < min(hits.index(h) for h in hits if h.remote)
-    in_person = search(conn, parse_filters({"near": "LS6", "delivery": "in_person"}), place=resolve_place(f), now=NOW, limit=1000).items
+    in_person = search(
+        conn, parse_filters({"near": "LS6", "delivery": "in_person"}), place=resolve_place(f), now=NOW, limit=1000
+    ).items
     assert not any(h.remote for h in in_person)
 
 
@@ -175,12 +197,42 @@ def test_unknown_place_is_refused_with_suggestions() -> None:
     assert "Leeds" in e.value.suggestions and e.value.param == "near"
 
 
-HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b", "OR", "AND NOT", "a OR b", "'; DROP TABLE listings; --", "%", "_", "\\", "^x", "col:val",
-           "name:hearing", "(", ")", "{a b}", "\x00", "ʼ", "🌈 walk", "Cymraeg ŵ ŷ", "x" * 5000, "word " * 400, "\u202e", "-", "+", "a-b"]
+HOSTILE = [
+    '"',
+    '""',
+    "*",
+    "NEAR(",
+    "NEAR(a b",
+    "OR",
+    "AND NOT",
+    "a OR b",
+    "'; DROP TABLE listings; --",
+    "%",
+    "_",
+    "\\",
+    "^x",
+    "col:val",
+    "name:hearing",
+    "(",
+    ")",
+    "{a b}",
+    "\x00",
+    "ʼ",
+    "🌈 walk",
+    "Cymraeg ŵ ŷ",
+    "x" * 5000,
+    "word " * 400,
+    "\u202e",
+    "-",
+    "+",
+    "a-b",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_fts_and_sql_syntax_in_any_parameter_never_errors(conn: sqlite3.Connection, text: str, network: Network) -> None:
+def test_fts_and_sql_syntax_in_any_parameter_never_errors(
+    conn: sqlite3.Connection, text: str, network: Network
+) -> None:
     f = Filters(q=text[:200])
     search(conn, f, place=None, now=NOW)
     search(conn, Filters(q=text[:200], when="today"), place=None, now=NOW)
@@ -195,7 +247,17 @@ def test_fts_and_sql_syntax_in_any_parameter_never_errors(conn: sqlite3.Connecti
 
 
 def test_matches_needs_the_place() -> None:
-    record = msgspec.convert({"publisher": "sp1:" + "a" * 26, "id": "x", "rev": 1, "updated": "2026-01-01T00:00:00Z", "kind": "group", "name": "x"}, Record)
+    record = msgspec.convert(
+        {
+            "publisher": "sp1:" + "a" * 26,
+            "id": "x",
+            "rev": 1,
+            "updated": "2026-01-01T00:00:00Z",
+            "kind": "group",
+            "name": "x",
+        },
+        Record,
+    )
     with pytest.raises(ValueError):
         matches(record, Filters(near="LS6"), place=None, now=NOW)
 

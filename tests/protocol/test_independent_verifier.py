@@ -60,14 +60,21 @@ def pae(ptype: str, body: bytes) -> bytes:
 
 L = 2**252 + 27742317777372353535851937790883648493
 P = 2**255 - 19
-SMALL = {bytes.fromhex(h) for h in [
-    "01" + "00" * 31, "00" * 32, "00" * 31 + "80", "01" + "00" * 30 + "80",
-    "ec" + "ff" * 30 + "7f", "ec" + "ff" * 31,
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-]}
+SMALL = {
+    bytes.fromhex(h)
+    for h in [
+        "01" + "00" * 31,
+        "00" * 32,
+        "00" * 31 + "80",
+        "01" + "00" * 30 + "80",
+        "ec" + "ff" * 30 + "7f",
+        "ec" + "ff" * 31,
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ]
+}
 
 
 def public_key(keyid: str, reason: str) -> Ed25519PublicKey:
@@ -101,7 +108,9 @@ def verifies(keyid: str, message: bytes, sig_b64: str) -> bool:
 
 # --- §3.4 payload rules ---------------------------------------------------------------
 
-NONCHAR = re.compile("[\ufdd0-\ufdef" + "".join(chr(p * 0x10000 + 0xFFFE) + chr(p * 0x10000 + 0xFFFF) for p in range(17)) + "]")
+NONCHAR = re.compile(
+    "[\ufdd0-\ufdef" + "".join(chr(p * 0x10000 + 0xFFFE) + chr(p * 0x10000 + 0xFFFF) for p in range(17)) + "]"
+)
 
 
 class Obj(list[tuple[str, Any]]):
@@ -121,8 +130,9 @@ def strict_json(body: bytes) -> dict[str, Any]:
         raise Reject("invalid-utf8") from None
     if text.startswith("\ufeff"):
         raise Reject("bom")
-    decoder = json.JSONDecoder(object_pairs_hook=Obj, parse_float=lambda _: NotInteger(),
-                               parse_constant=lambda _: NotInteger())
+    decoder = json.JSONDecoder(
+        object_pairs_hook=Obj, parse_float=lambda _: NotInteger(), parse_constant=lambda _: NotInteger()
+    )
     try:
         stripped = text.strip(" \t\r\n")
         value, end = decoder.raw_decode(stripped)
@@ -181,8 +191,11 @@ def need(ok: bool, reason: str = "invalid-record") -> None:
 
 
 def is_str(v: Any, pattern: str | None = None, max_len: int | None = None) -> bool:
-    return (isinstance(v, str) and (pattern is None or re.fullmatch(pattern, v) is not None)
-            and (max_len is None or len(v) <= max_len))
+    return (
+        isinstance(v, str)
+        and (pattern is None or re.fullmatch(pattern, v) is not None)
+        and (max_len is None or len(v) <= max_len)
+    )
 
 
 def optional(obj: dict[str, Any], key: str, check: Any) -> None:
@@ -256,7 +269,10 @@ def check_payload(p: dict[str, Any]) -> None:
     need(isinstance(p.get("private", False), bool))
     need(p.get("delivery", "in_person") in ("in_person", "online", "phone", "hybrid"))
     need(p.get("status", "active") in ("active", "paused", "closed"))
-    need(isinstance(p.get("topics", []), list) and all(is_str(t, r"[a-z0-9][a-z0-9-]{0,39}") for t in p.get("topics", [])))
+    need(
+        isinstance(p.get("topics", []), list)
+        and all(is_str(t, r"[a-z0-9][a-z0-9-]{0,39}") for t in p.get("topics", []))
+    )
     if p.get("location") is not None:
         check_location(p["location"])
     if p.get("contact") is not None:
@@ -292,8 +308,14 @@ def verify_keylog(envs: list[dict[str, Any]]) -> tuple[str, set[str], set[str]]:
             e = strict_json(body)
         except Reject:
             raise Reject("malformed-entry") from None
-        need(e.get("op") in ("genesis", "rotate") and isinstance(e.get("recovery"), list) and len(e["recovery"]) >= 1
-             and isinstance(e.get("signing"), list) and is_str(e.get("created"), TIMESTAMP), "malformed-entry")
+        need(
+            e.get("op") in ("genesis", "rotate")
+            and isinstance(e.get("recovery"), list)
+            and len(e["recovery"]) >= 1
+            and isinstance(e.get("signing"), list)
+            and is_str(e.get("created"), TIMESTAMP),
+            "malformed-entry",
+        )
         entries[hashlib.sha256(body).hexdigest()] = (env, body, e)
     geneses = [h for h, (_, _, e) in entries.items() if e["op"] == "genesis"]
     need(len(geneses) == 1, "genesis-count")
@@ -342,8 +364,10 @@ def open_record(keylog: list[dict[str, Any]], env: dict[str, Any], now_us: int) 
         raise Reject("revoked-key" if any(k in revoked for k in ids) else "unknown-key")
     body = b64(env["payload"])
     message = pae(RECORD_TYPE, body)
-    need(any(s["keyid"] in authorised and verifies(s["keyid"], message, s["sig"]) for s in env["signatures"]),
-         "bad-signature")
+    need(
+        any(s["keyid"] in authorised and verifies(s["keyid"], message, s["sig"]) for s in env["signatures"]),
+        "bad-signature",
+    )
     payload = strict_json(body)
     check_payload(payload)
     need(payload["publisher"] == publisher, "wrong-publisher")
@@ -361,7 +385,9 @@ def test_independent_verifier_reaches_the_vector_verdict(case: dict[str, Any]) -
         verdict, reason = True, ""
     except Reject as e:
         verdict, reason = False, e.reason
-    assert verdict == case["valid"], f"independent verifier said {reason or 'valid'}; the vector says {case['reason'] or 'valid'}"
+    assert verdict == case["valid"], (
+        f"independent verifier said {reason or 'valid'}; the vector says {case['reason'] or 'valid'}"
+    )
 
 
 def test_independent_verifier_names_the_same_reasons_for_most_cases() -> None:
@@ -382,8 +408,19 @@ def test_independent_verifier_imports_nothing_from_protocol() -> None:
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert {m.split(".")[0] for m in imported} <= {
-        "__future__", "ast", "base64", "binascii", "datetime", "hashlib", "json", "re", "pathlib", "typing",
-        "pytest", "cryptography"}
+        "__future__",
+        "ast",
+        "base64",
+        "binascii",
+        "datetime",
+        "hashlib",
+        "json",
+        "re",
+        "pathlib",
+        "typing",
+        "pytest",
+        "cryptography",
+    }
 
 
 KEYLOG_CASES = json.loads((VECTORS.parent / "keylogs.json").read_text(encoding="utf-8"))["cases"]

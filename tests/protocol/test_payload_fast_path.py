@@ -10,13 +10,20 @@ from hypothesis import strategies as st
 from protocol.errors import InvalidPayload
 from protocol.payload import _parse_careful, parse_payload
 
-keys = st.one_of(st.text(max_size=6), st.sampled_from(["a", "a:", ":", "id", "\u00e9", "\ufdd0", "k\"q"]))
+keys = st.one_of(st.text(max_size=6), st.sampled_from(["a", "a:", ":", "id", "\u00e9", "\ufdd0", 'k"q']))
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**60), max_value=2**60),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**60), max_value=2**60),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
     st.sampled_from(["x:y", "\ufffe", "\U0001f308", "\\u003a"]),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.lists(st.tuples(keys, inner), max_size=4)), max_leaves=20)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.lists(st.tuples(keys, inner), max_size=4)),
+    max_leaves=20,
+)
 
 
 def render(value: object) -> str:

@@ -1,4 +1,4 @@
-"""protocol/ is sans-I/O: no network, no database, no clock (house style; issue 3)."""
+"""protocol/ is sans-I/O: no network, no database, no clock (house style, docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,35 @@ import pytest
 PROTOCOL = Path(__file__).resolve().parents[2] / "protocol"
 SOURCES = sorted(PROTOCOL.glob("*.py"))
 
-FORBIDDEN_TEXT = ["time.time", "time.monotonic", "datetime.now", "datetime.utcnow", "date.today", ".now(",
-                  "import socket", "sqlite", "aiohttp", "urllib.request", "open("]
-FORBIDDEN_MODULES = {"aiohttp", "sqlite3", "sqlite_utils", "socket", "time", "requests", "httpx", "asyncio",
-                     "urllib.request", "http.client", "random", "secrets", "os", "subprocess"}
+FORBIDDEN_TEXT = [
+    "time.time",
+    "time.monotonic",
+    "datetime.now",
+    "datetime.utcnow",
+    "date.today",
+    ".now(",
+    "import socket",
+    "sqlite",
+    "aiohttp",
+    "urllib.request",
+    "open(",
+]
+FORBIDDEN_MODULES = {
+    "aiohttp",
+    "sqlite3",
+    "sqlite_utils",
+    "socket",
+    "time",
+    "requests",
+    "httpx",
+    "asyncio",
+    "urllib.request",
+    "http.client",
+    "random",
+    "secrets",
+    "os",
+    "subprocess",
+}
 
 
 def test_protocol_sources_exist() -> None:

@@ -26,8 +26,14 @@ def key(label: str) -> Any:
 
 
 def rec(**fields: Any) -> bytes:
-    base: dict[str, Any] = {"publisher": PUB, "id": "g", "rev": 5, "updated": "2024-06-01T00:00:00Z",
-                            "kind": "group", "name": "A group"}
+    base: dict[str, Any] = {
+        "publisher": PUB,
+        "id": "g",
+        "rev": 5,
+        "updated": "2024-06-01T00:00:00Z",
+        "kind": "group",
+        "name": "A group",
+    }
     base.update(fields)
     return json.dumps(base, separators=(",", ":")).encode()
 
@@ -62,10 +68,17 @@ def test_payload_rule_rejects_with_reason_and_path(body: bytes, reason: str, pat
     assert (info.value.reason, info.value.path) == (reason, path)
 
 
-@pytest.mark.parametrize("body", [
-    b"{}", b' {"a": [1, -2, 9007199254740991, "x", true, false, null]} ', b'{"a":"\\ud83c\\udf08"}',
-    '{"a":"Grŵp"}'.encode(), b'{"\\u0061":1}', b'{"a":-0}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b' {"a": [1, -2, 9007199254740991, "x", true, false, null]} ',
+        b'{"a":"\\ud83c\\udf08"}',
+        '{"a":"Grŵp"}'.encode(),
+        b'{"\\u0061":1}',
+        b'{"a":-0}',
+    ],
+)
 def test_payload_rule_accepts_strict_i_json(body: bytes) -> None:
     assert isinstance(parse_payload(body), dict)
 
@@ -102,7 +115,7 @@ def test_contact_without_consent_is_rejected(contact: dict[str, Any]) -> None:
 
 
 def test_tombstone_carries_no_content() -> None:
-    assert isinstance(decode_version(rec(deleted=True, name=None) .replace(b',"name":null', b"")), Tombstone)
+    assert isinstance(decode_version(rec(deleted=True, name=None).replace(b',"name":null', b"")), Tombstone)
     with pytest.raises(InvalidRecord) as info:
         decode_version(rec(deleted=True))
     assert info.value.reason == "tombstone-with-content"
@@ -120,6 +133,7 @@ def test_unknown_topic_slugs_are_accepted_for_growth() -> None:
 def test_publisher_id_is_sp1_and_26_chars_of_base32_sha256() -> None:
     body = b'{"op":"genesis"}'
     import base64
+
     want = "sp1:" + base64.b32encode(hashlib.sha256(body).digest()).decode().lower()[:26]
     assert publisher_id(body) == want and len(want) == 30
 
@@ -128,7 +142,9 @@ def test_keylog_publisher_id_survives_rotation() -> None:
     r, k1, k2 = key("r"), key("k1"), key("k2")
     g = make_genesis([keyid_for(k1.public_key())], r, created="2024-01-01T00:00:00Z")
     log = verify_keylog([g])
-    rotated = verify_keylog([g, make_rotation(log, r, signing=[keyid_for(k2.public_key())], created="2024-02-01T00:00:00Z")])
+    rotated = verify_keylog(
+        [g, make_rotation(log, r, signing=[keyid_for(k2.public_key())], created="2024-02-01T00:00:00Z")]
+    )
     assert rotated.publisher == log.publisher
     assert keyid_for(k1.public_key()) in rotated.authorised  # retired, not revoked
 
@@ -148,8 +164,18 @@ def test_revocation_voids_records_signed_before_it() -> None:
     pub = before.publisher
     env, _ = seal_version(decode_version(rec(publisher=pub)), k1)  # type: ignore[arg-type]
     open_record(env, before, now_us=10**15)
-    after = verify_keylog([g, make_rotation(before, r, signing=[keyid_for(k2.public_key())],
-                                             revoked=[keyid_for(k1.public_key())], created="2024-02-01T00:00:00Z")])
+    after = verify_keylog(
+        [
+            g,
+            make_rotation(
+                before,
+                r,
+                signing=[keyid_for(k2.public_key())],
+                revoked=[keyid_for(k1.public_key())],
+                created="2024-02-01T00:00:00Z",
+            ),
+        ]
+    )
     with pytest.raises(SignpostError) as info:
         open_record(env, after, now_us=10**15)
     assert info.value.reason == "revoked-key"
@@ -165,8 +191,9 @@ def test_tombstone_for_is_a_valid_tombstone() -> None:
     assert decode_version(dsse.payload_bytes(seal_version(t, key("k"))[0])) == t
 
 
-@pytest.mark.parametrize(("rev", "now", "future"), [
-    (MAX_SKEW_US, 0, False), (MAX_SKEW_US + 1, 0, True), (5, 10, False)])
+@pytest.mark.parametrize(
+    ("rev", "now", "future"), [(MAX_SKEW_US, 0, False), (MAX_SKEW_US + 1, 0, True), (5, 10, False)]
+)
 def test_clock_skew_is_ten_minutes(rev: int, now: int, future: bool) -> None:
     if future:
         with pytest.raises(FromTheFuture):

@@ -53,20 +53,41 @@ def test_envelope_vector(case: dict[str, Any]) -> None:
 
 def test_envelope_vectors_cover_the_required_cases() -> None:
     reasons = {c["reason"] for c in ENVELOPES}
-    for needed in ("bad-signature", "unknown-key", "revoked-key", "duplicate-key", "non-integer-number",
-                   "lone-surrogate", "invalid-utf8", "wrong-publisher", "private-with-address", "forbidden-field",
-                   "contact-without-consent", "tombstone-with-content", "invalid-envelope", "bad-key",
-                   "from-the-future"):
+    for needed in (
+        "bad-signature",
+        "unknown-key",
+        "revoked-key",
+        "duplicate-key",
+        "non-integer-number",
+        "lone-surrogate",
+        "invalid-utf8",
+        "wrong-publisher",
+        "private-with-address",
+        "forbidden-field",
+        "contact-without-consent",
+        "tombstone-with-content",
+        "invalid-envelope",
+        "bad-key",
+        "from-the-future",
+    ):
         assert needed in reasons
     names = set(_names(ENVELOPES))
-    assert {"rfc8032-test-key-1-signs-a-record", "non-canonical-s-plus-l", "small-order-public-key",
-            "wrong-payload-type", "valid-tombstone", "non-ascii-payload-lengths-in-bytes"} <= names
+    assert {
+        "rfc8032-test-key-1-signs-a-record",
+        "non-canonical-s-plus-l",
+        "small-order-public-key",
+        "wrong-payload-type",
+        "valid-tombstone",
+        "non-ascii-payload-lengths-in-bytes",
+    } <= names
 
 
 def test_rfc8032_test_key_1_is_the_signer_of_the_first_vector() -> None:
     case = next(c for c in ENVELOPES if c["name"] == "rfc8032-test-key-1-signs-a-record")
     raw = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
-    assert case["envelope"]["signatures"][0]["keyid"] == "ed25519:" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    assert (
+        case["envelope"]["signatures"][0]["keyid"] == "ed25519:" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    )
 
 
 def test_non_ascii_vector_has_more_bytes_than_characters() -> None:

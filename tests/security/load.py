@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,20 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nodeutil import NodeHandle, ServeProcess, example_listings, group, make_node, signpost  # noqa: E402
+from nodeutil import NodeHandle, ServeProcess, example_listings, group, make_node, signpost
 
 QUERIES = [
-    "/search?near=LS6", "/search?q=hearing+voices", "/search?q=walk&near=Leeds", "/search?near=SW9&when=this-weekend",
-    "/search?kind=group&topic=anxiety", "/search?q=crisis&delivery=phone", "/search?q=bipolar&near=SE11&within=10",
-    "/search?q=men", "/api/v1/search?near=LS6&kind=group", "/search?q=%22%29%20OR%20*", "/",
+    "/search?near=LS6",
+    "/search?q=hearing+voices",
+    "/search?q=walk&near=Leeds",
+    "/search?near=SW9&when=this-weekend",
+    "/search?kind=group&topic=anxiety",
+    "/search?q=crisis&delivery=phone",
+    "/search?q=bipolar&near=SE11&within=10",
+    "/search?q=men",
+    "/api/v1/search?near=LS6&kind=group",
+    "/search?q=%22%29%20OR%20*",
+    "/",
 ]
 
 
@@ -54,7 +61,9 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def searcher(session: aiohttp.ClientSession, base: str, until: float, figures: Figures, rng: random.Random) -> None:
+async def searcher(
+    session: aiohttp.ClientSession, base: str, until: float, figures: Figures, rng: random.Random
+) -> None:
     while time.monotonic() < until:
         path = rng.choice(QUERIES)
         started = time.perf_counter()
@@ -63,7 +72,7 @@ async def searcher(session: aiohttp.ClientSession, base: str, until: float, figu
                 await resp.read()
                 if resp.status != 200:
                     figures.errors.append(f"{path}: HTTP {resp.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
             figures.errors.append(f"{path}: {e!r}")
         figures.latencies.append(time.perf_counter() - started)
         figures.requests += 1
@@ -80,7 +89,7 @@ async def poller(session: aiohttp.ClientSession, base: str, until: float, figure
                     figures.errors.append(f"feed: HTTP {resp.status}")
                     continue
                 page = json.loads(body)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+        except (TimeoutError, aiohttp.ClientError) as e:
             figures.errors.append(f"feed: {e!r}")
             continue
         finally:
@@ -119,15 +128,26 @@ async def run_load(searchers: int, pollers: int, seconds: float, root: Path) -> 
         pid = serving.proc.pid
         until = time.monotonic() + seconds
         background = [
-            subprocess.Popen([sys.executable, "-m", "node", "sync", "--dir", str(national.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-            subprocess.Popen([sys.executable, "-m", "node", "import", str(sheet), "--dir", str(national.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+            subprocess.Popen(
+                [sys.executable, "-m", "node", "sync", "--dir", str(national.directory)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            ),
+            subprocess.Popen(
+                [sys.executable, "-m", "node", "import", str(sheet), "--dir", str(national.directory)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            ),
         ]
         timeout = aiohttp.ClientTimeout(total=30)
         connector = aiohttp.TCPConnector(limit=searchers + pollers)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             rng = random.Random(1)
             await asyncio.gather(
-                *(searcher(session, national.url, until, figures, random.Random(rng.random())) for _ in range(searchers)),
+                *(
+                    searcher(session, national.url, until, figures, random.Random(rng.random()))
+                    for _ in range(searchers)
+                ),
                 *(poller(session, national.url, until, figures) for _ in range(pollers)),
                 sample_memory(pid, until, figures),
             )
@@ -144,7 +164,8 @@ def report(figures: Figures, seconds: float) -> str:
         f"requests: {figures.requests} ({figures.requests / seconds:.0f}/s), errors: {len(figures.errors)}",
         f"latency ms: p50 {figures.percentile(50):.1f}, p95 {figures.percentile(95):.1f}, p99 {figures.percentile(99):.1f}",
         f"serve RSS MB: start {figures.rss_mb[0]:.0f}, max {max(figures.rss_mb):.0f}, end {figures.rss_mb[-1]:.0f}"
-        if figures.rss_mb else "serve RSS: not sampled",
+        if figures.rss_mb
+        else "serve RSS: not sampled",
     ]
     return "\n".join(lines)
 

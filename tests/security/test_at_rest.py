@@ -39,14 +39,11 @@ def test_a_deleted_listing_leaves_no_personal_data_in_the_database_files(tmp_pat
 
 
 def test_a_tombstone_from_a_peer_scrubs_the_follower_too(tmp_path: Path) -> None:
-    import json
 
-    from protocol import envelope as dsse
-    from protocol.keylog import verify_keylog
-    from protocol.records import decode_version
-    from protocol.verify import open_record
     from node.storage.ledger import apply_version, load_keylog, store_keylog
     from node.storage.store import connect, transaction
+    from protocol import envelope as dsse
+    from protocol.verify import open_record
 
     origin = make_node(tmp_path / "origin", "Leeds")
     origin.publish([secret_listing(1), group(2)])

@@ -61,7 +61,9 @@ def test_sigkill_during_sync_in_a_loop_loses_and_duplicates_nothing(tmp_path: Pa
             code = kill_after(["sync", "--dir", str(follower.directory)], rng.uniform(0.3, 1.5))
             killed += code == -signal.SIGKILL
             assert follower.query("PRAGMA integrity_check") == [("ok",)]
-            assert follower.query("SELECT count(*) FROM versions") == follower.query("SELECT count(DISTINCT id) FROM versions")
+            assert follower.query("SELECT count(*) FROM versions") == follower.query(
+                "SELECT count(DISTINCT id) FROM versions"
+            )
         signpost("sync", "--dir", str(follower.directory))
         ours = dict(follower.query("SELECT id, envelope FROM versions"))
         theirs = dict(origin.query("SELECT id, envelope FROM versions"))

@@ -6,7 +6,6 @@ import statistics
 from pathlib import Path
 
 import pytest
-
 from load import report, run_load
 
 pytestmark = pytest.mark.slow

@@ -65,7 +65,9 @@ def test_the_saved_database_is_version_1_as_made() -> None:
 def test_a_v1_database_is_upgraded_on_open_keeping_every_listing_searchable_and_its_feed(tmp_path: Path) -> None:
     path = _copy_v1(tmp_path)
     raw = sqlite3.connect(path)
-    before_feed = raw.execute("SELECT change, publisher, id, kind, deleted, envelope FROM versions ORDER BY change").fetchall()
+    before_feed = raw.execute(
+        "SELECT change, publisher, id, kind, deleted, envelope FROM versions ORDER BY change"
+    ).fetchall()
     before_meta = dict(raw.execute("SELECT key, value FROM meta").fetchall())
     live = raw.execute("SELECT id, name FROM listings ORDER BY id").fetchall()
     raw.close()

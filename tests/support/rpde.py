@@ -115,15 +115,11 @@ def ensure_node_modules() -> None:
             return
         command = [npm, "ci", "--prefix", str(TOOLS_DIR), "--no-audit", "--no-fund"]
         try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=_NPM_CI_TIMEOUT, check=False
-            )
+            done = subprocess.run(command, capture_output=True, text=True, timeout=_NPM_CI_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as e:
             raise RpdeValidatorError(f"{' '.join(command)} took over {_NPM_CI_TIMEOUT:g}s") from e
         if done.returncode != 0 or _installed_version() != pinned:
-            raise RpdeValidatorError(
-                f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stderr[-4000:]}"
-            )
+            raise RpdeValidatorError(f"{' '.join(command)} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
 
 
 async def validate_rpde(
@@ -159,8 +155,7 @@ async def validate_rpde(
         raise RpdeValidatorError(f"the RPDE validator took over {timeout:g}s on {url}") from e
     if process.returncode != 0:
         raise RpdeValidatorError(
-            f"the RPDE validator exited {process.returncode} on {url}:\n"
-            f"{stderr.decode('utf-8', 'replace')[-4000:]}"
+            f"the RPDE validator exited {process.returncode} on {url}:\n{stderr.decode('utf-8', 'replace')[-4000:]}"
         )
     try:
         raw = json.loads(stdout)

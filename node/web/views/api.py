@@ -80,7 +80,13 @@ def listing_item(
 def _place_json(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    return {"label": place.label, "kind": place.kind, "lat": round(place.lat, 5), "lon": round(place.lon, 5), "district": place.district_name}
+    return {
+        "label": place.label,
+        "kind": place.kind,
+        "lat": round(place.lat, 5),
+        "lon": round(place.lon, 5),
+        "district": place.district_name,
+    }
 
 
 @routes.get("/api/v1/search")
@@ -97,7 +103,9 @@ async def api_search(request: web.Request) -> web.StreamResponse:
 
     def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str]]:
         results = search(conn, filters, place=place, now=now, limit=per_page, offset=(page - 1) * per_page)
-        names = network_names(conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name)
+        names = network_names(
+            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
+        )
         return results, names
 
     results, names = await node.store.read(read)
@@ -144,7 +152,9 @@ async def api_listing(request: web.Request) -> web.StreamResponse:
 @api_view
 async def api_description(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
-    return cached_json(request, openapi_document(node.config.base_url, node.config.node.name), cache="public, max-age=3600")
+    return cached_json(
+        request, openapi_document(node.config.base_url, node.config.node.name), cache="public, max-age=3600"
+    )
 
 
 @routes.route("OPTIONS", "/api/{tail:.*}")

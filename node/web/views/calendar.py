@@ -65,7 +65,9 @@ async def slice_calendar(request: web.Request) -> web.StreamResponse:
 
     def read(conn: sqlite3.Connection) -> tuple[list[Record], dict[str, str]]:
         records = slice_records(conn, sl, MAX_LISTINGS)
-        names = network_names(conn, [r.publisher for r in records], own_publisher=node.publisher, own_name=node.config.node.name)
+        names = network_names(
+            conn, [r.publisher for r in records], own_publisher=node.publisher, own_name=node.config.node.name
+        )
         return records, names
 
     records, names = await node.store.read(read)

@@ -33,7 +33,13 @@ def allowed_params(request: web.Request, allowed: set[str]) -> None:
     unknown = sorted(set(request.query) - allowed)
     if unknown:
         raise web.HTTPBadRequest(
-            text=_ENCODE.encode({"ok": False, "error": f"unknown parameter {unknown[0]!r}", "hint": f"allowed: {', '.join(sorted(allowed)) or 'none'}"}).decode(),
+            text=_ENCODE.encode(
+                {
+                    "ok": False,
+                    "error": f"unknown parameter {unknown[0]!r}",
+                    "hint": f"allowed: {', '.join(sorted(allowed)) or 'none'}",
+                }
+            ).decode(),
             content_type="application/json",
         )
     for key in request.query:
@@ -44,13 +50,17 @@ def allowed_params(request: web.Request, allowed: set[str]) -> None:
             )
 
 
-def int_param(request: web.Request, name: str, *, default: int | None = None, minimum: int = 0, maximum: int = 2**63 - 1) -> int | None:
+def int_param(
+    request: web.Request, name: str, *, default: int | None = None, minimum: int = 0, maximum: int = 2**63 - 1
+) -> int | None:
     raw = request.query.get(name)
     if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not (minimum <= int(raw) <= maximum):
         raise web.HTTPBadRequest(
-            text=_ENCODE.encode({"ok": False, "error": f"{name} must be a whole number from {minimum} to {maximum}", "got": raw[:40]}).decode(),
+            text=_ENCODE.encode(
+                {"ok": False, "error": f"{name} must be a whole number from {minimum} to {maximum}", "got": raw[:40]}
+            ).decode(),
             content_type="application/json",
         )
     return int(raw)
@@ -58,7 +68,11 @@ def int_param(request: web.Request, name: str, *, default: int | None = None, mi
 
 def _wants_json(request: web.Request) -> bool:
     path = request.path
-    return not (path == "/" or path.startswith(("/search", "/listing", "/admin", "/embed", "/status/")) or "text/html" in request.headers.get("Accept", ""))
+    return not (
+        path == "/"
+        or path.startswith(("/search", "/listing", "/admin", "/embed", "/status/"))
+        or "text/html" in request.headers.get("Accept", "")
+    )
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -140,13 +140,20 @@ async def embed_page(request: web.Request) -> web.Response:
         allowed_params(request, set(SLICE_PARAMS) | {"when"})
         sl = parse_slice(request.query)
     except (FilterError, web.HTTPBadRequest) as e:
-        ctx.update(error=e.problem if isinstance(e, FilterError) else "That address has a setting we don't understand.", cards=[], total=0, links=embed_links(base, Filters()))
+        ctx.update(
+            error=e.problem if isinstance(e, FilterError) else "That address has a setting we don't understand.",
+            cards=[],
+            total=0,
+            links=embed_links(base, Filters()),
+        )
         return _render_embed(request, "embed.html", ctx, status=400)
     now = now_for(request)
 
     def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str]]:
         results = search(conn, sl.filters, place=sl.place, now=now, limit=EMBED_LIMIT)
-        names = network_names(conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name)
+        names = network_names(
+            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
+        )
         return results, names
 
     results, names = await node.store.read(read)
@@ -206,9 +213,13 @@ async def oembed(request: web.Request) -> web.StreamResponse:
     base = node.config.base_url
     target = urlsplit(url)
     own = urlsplit(base)
-    if (target.scheme, target.netloc) != (own.scheme, own.netloc) or target.path.rstrip("/") not in {p.rstrip("/") for p in _OEMBED_PATHS}:
+    if (target.scheme, target.netloc) != (own.scheme, own.netloc) or target.path.rstrip("/") not in {
+        p.rstrip("/") for p in _OEMBED_PATHS
+    }:
         raise web.HTTPNotFound(reason="That address is not a search or embed page on this node")
-    params = MultiDict((k, v) for k, v in MultiDict(_query_pairs(target.query)).items() if k in SLICE_PARAMS or k == "when")
+    params = MultiDict(
+        (k, v) for k, v in MultiDict(_query_pairs(target.query)).items() if k in SLICE_PARAMS or k == "when"
+    )
     sl = parse_slice(params)
     width = min(maxwidth or DEFAULT_WIDTH, DEFAULT_WIDTH)
     height = min(maxheight or DEFAULT_HEIGHT, DEFAULT_HEIGHT)
@@ -280,4 +291,3 @@ async def build_page(request: web.Request) -> web.Response:
         return _templates(request).render("embed_build.html", ctx, status=400)
     ctx.update(f=sl.filters, snips=snippets(base, sl.filters, name=node.config.node.name), chosen=bool(params))
     return _templates(request).render("embed_build.html", ctx)
-

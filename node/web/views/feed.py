@@ -89,8 +89,12 @@ async def slice_feed(request: web.Request, after: int) -> web.StreamResponse:
     if etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
     body = render_page(
-        node.config.base_url, after, [slice_item_for(r) for r in rows],
-        license=node.config.node.license, epoch=epoch, query=query,
+        node.config.base_url,
+        after,
+        [slice_item_for(r) for r in rows],
+        license=node.config.node.license,
+        epoch=epoch,
+        query=query,
     )
     return json_response(body, headers=headers)
 

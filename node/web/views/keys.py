@@ -21,7 +21,9 @@ _PUBLISHER = re.compile(PUBLISHER_PATTERN)
 async def keylog(request: web.Request) -> web.Response:
     publisher = request.match_info["publisher"]
     if not _PUBLISHER.match(publisher):
-        return json_error(400, "not a publisher id", hint="publisher ids look like sp1: followed by 26 letters and digits")
+        return json_error(
+            400, "not a publisher id", hint="publisher ids look like sp1: followed by 26 letters and digits"
+        )
     node = request.app[NODE]
     data = await node.store.read(keylog_envelopes, publisher)
     if data is None:

@@ -80,7 +80,9 @@ def _filters(request: web.Request) -> Filters | None:
 @api_view
 async def root(request: web.Request) -> web.StreamResponse:
     base = request.app[NODE].config.base_url
-    return cached_json(request, {"version": "3.0", "profile": "https://openreferraluk.org/", "openapi_url": f"{base}/api/openapi.json"})
+    return cached_json(
+        request, {"version": "3.0", "profile": "https://openreferraluk.org/", "openapi_url": f"{base}/api/openapi.json"}
+    )
 
 
 @routes.get("/openreferral/services")
@@ -101,12 +103,15 @@ async def services(request: web.Request) -> web.StreamResponse:
 
         def read(conn: sqlite3.Connection) -> tuple[int, list[Record], dict[str, str]]:
             results = search(conn, filters, place=place, now=now, limit=per_page, offset=(page - 1) * per_page)
-            names = network_names(conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name)
+            names = network_names(
+                conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
+            )
             return results.total, [h.record for h in results.items], names
 
         total, records, names = await node.store.read(read)
         contents = [
-            to_service(r, network=names[r.publisher], listing_url=f"{base}/listing/{r.publisher}/{r.id}", full=False) for r in records
+            to_service(r, network=names[r.publisher], listing_url=f"{base}/listing/{r.publisher}/{r.id}", full=False)
+            for r in records
         ]
     pages = max(1, -(-total // per_page))
     body = {
@@ -149,4 +154,12 @@ async def service(request: web.Request) -> web.StreamResponse:
 
 @routes.route("OPTIONS", "/openreferral/{tail:.*}")
 async def preflight(request: web.Request) -> web.Response:
-    return web.Response(status=204, headers={**CORS_HEADERS, "Access-Control-Allow-Methods": "GET, OPTIONS", "Access-Control-Allow-Headers": "If-None-Match", "Access-Control-Max-Age": "86400"})
+    return web.Response(
+        status=204,
+        headers={
+            **CORS_HEADERS,
+            "Access-Control-Allow-Methods": "GET, OPTIONS",
+            "Access-Control-Allow-Headers": "If-None-Match",
+            "Access-Control-Max-Age": "86400",
+        },
+    )

@@ -65,13 +65,38 @@ JOIN_LABELS: Final = {
     "referral": "You need a referral",
     "contact_first": "Get in touch before your first visit",
 }
-DELIVERY_LABELS: Final = {"in_person": "In person", "online": "Online", "phone": "By phone", "hybrid": "In person and online"}
-LANGUAGE_NAMES: Final = {
-    "en": "English", "cy": "Welsh (Cymraeg)", "gd": "Scottish Gaelic", "pl": "Polish", "pt": "Portuguese",
-    "ur": "Urdu", "pa": "Punjabi", "bn": "Bengali", "ar": "Arabic", "so": "Somali", "ro": "Romanian",
-    "es": "Spanish", "fr": "French", "it": "Italian", "zh": "Chinese", "yue": "Cantonese", "gu": "Gujarati",
-    "ta": "Tamil", "tr": "Turkish", "ku": "Kurdish", "fa": "Persian", "bsl": "British Sign Language", "sgn-gb": "British Sign Language",
+DELIVERY_LABELS: Final = {
+    "in_person": "In person",
+    "online": "Online",
+    "phone": "By phone",
+    "hybrid": "In person and online",
 }
+LANGUAGE_NAMES: Final = {
+    "en": "English",
+    "cy": "Welsh (Cymraeg)",
+    "gd": "Scottish Gaelic",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ur": "Urdu",
+    "pa": "Punjabi",
+    "bn": "Bengali",
+    "ar": "Arabic",
+    "so": "Somali",
+    "ro": "Romanian",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "zh": "Chinese",
+    "yue": "Cantonese",
+    "gu": "Gujarati",
+    "ta": "Tamil",
+    "tr": "Turkish",
+    "ku": "Kurdish",
+    "fa": "Persian",
+    "bsl": "British Sign Language",
+    "sgn-gb": "British Sign Language",
+}
+
 
 def _templates(request: web.Request) -> Templates:
     return request.app[TEMPLATES]
@@ -79,12 +104,22 @@ def _templates(request: web.Request) -> Templates:
 
 def _base_context(request: web.Request) -> dict[str, Any]:
     node = request.app[NODE]
-    return {"site_name": node.config.node.name, "kinds": KIND_LABELS, "whens": WHENS, "deliveries": DELIVERY_FILTERS,
-            "topics": TOPICS, "within_choices": WITHIN_CHOICES}
+    return {
+        "site_name": node.config.node.name,
+        "kinds": KIND_LABELS,
+        "whens": WHENS,
+        "deliveries": DELIVERY_FILTERS,
+        "topics": TOPICS,
+        "within_choices": WITHIN_CHOICES,
+    }
 
 
 def _form_context(filters: Filters) -> dict[str, Any]:
-    return {"f": filters, "f_kind": filters.kind[0] if len(filters.kind) == 1 else "", "f_topic": filters.topic[0] if len(filters.topic) == 1 else ""}
+    return {
+        "f": filters,
+        "f_kind": filters.kind[0] if len(filters.kind) == 1 else "",
+        "f_topic": filters.topic[0] if len(filters.topic) == 1 else "",
+    }
 
 
 # -- what a listing looks like on a page -------------------------------------
@@ -93,7 +128,12 @@ def _form_context(filters: Filters) -> dict[str, Any]:
 def _where(record: Record) -> dict[str, Any]:
     """Where, as people need it; for a private group only its area (there is nothing else to show)."""
     loc = record.location
-    out: dict[str, Any] = {"delivery": DELIVERY_LABELS[record.delivery], "private": record.private, "lines": [], "area": None}
+    out: dict[str, Any] = {
+        "delivery": DELIVERY_LABELS[record.delivery],
+        "private": record.private,
+        "lines": [],
+        "area": None,
+    }
     if isinstance(loc, PublicLocation) and not record.private:
         out["lines"] = [p for p in (loc.name, loc.address, loc.postcode) if p]
         out["area"] = loc.area
@@ -150,7 +190,12 @@ def _page_links(filters: Filters, page: int, total: int) -> dict[str, Any]:
     def link(n: int) -> str:
         return "/search?" + urlencode({**params, **({"page": str(n)} if n > 1 else {})})
 
-    return {"page": page, "pages": pages, "prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None}
+    return {
+        "page": page,
+        "pages": pages,
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
 
 
 def _summary(filters: Filters, results: SearchResults | None) -> str:
@@ -200,9 +245,13 @@ async def search_page(request: web.Request) -> web.Response:
         place = resolve_place(filters)
     except UnknownPlace as e:
         filters = parse_filters({k: v for k, v in request.query.items() if k != "page"})
-        ctx.update(_form_context(filters), error=e, place_suggestions=[
-            (name, "/search?" + urlencode({**to_params(filters), "near": name})) for name in e.suggestions
-        ])
+        ctx.update(
+            _form_context(filters),
+            error=e,
+            place_suggestions=[
+                (name, "/search?" + urlencode({**to_params(filters), "near": name})) for name in e.suggestions
+            ],
+        )
         return _templates(request).render("search.html", ctx, status=400)
     except FilterError as e:
         ctx.update(_form_context(Filters()), error=e)
@@ -210,7 +259,9 @@ async def search_page(request: web.Request) -> web.Response:
 
     def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str], dict[str, str]]:
         results = search(conn, filters, place=place, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        names = network_names(conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name)
+        names = network_names(
+            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
+        )
         vias = peer_names(conn, [h.via for h in results.items if h.via])
         return results, names, vias
 
@@ -241,16 +292,26 @@ def _schema_org(record: Record, network: str, nxt: Any, url: str) -> dict[str, A
             address["postalCode"] = loc.postcode
         place = {"@type": "Place", "name": loc.name or loc.area or record.name, "address": address}
     elif loc is not None and loc.area:
-        place = {"@type": "Place", "name": loc.area, "address": {"@type": "PostalAddress", "addressLocality": loc.area, "addressCountry": "GB"}}
+        place = {
+            "@type": "Place",
+            "name": loc.area,
+            "address": {"@type": "PostalAddress", "addressLocality": loc.area, "addressCountry": "GB"},
+        }
     data: dict[str, Any] = {"@context": "https://schema.org", "name": record.name, "url": url}
     if record.summary or record.description:
         data["description"] = record.summary or record.description
     dated = record.schedule is not None and bool(record.schedule.dates)
     if record.kind in ("event", "training") and dated and nxt is not None:
         mode = {"online": "Online", "hybrid": "Mixed"}.get(record.delivery, "Offline")
-        data.update({"@type": "Event", "startDate": nxt.start.isoformat(), "organizer": org,
-                     "eventAttendanceMode": f"https://schema.org/{mode}EventAttendanceMode",
-                     "eventStatus": "https://schema.org/EventScheduled"})
+        data.update(
+            {
+                "@type": "Event",
+                "startDate": nxt.start.isoformat(),
+                "organizer": org,
+                "eventAttendanceMode": f"https://schema.org/{mode}EventAttendanceMode",
+                "eventStatus": "https://schema.org/EventScheduled",
+            }
+        )
         if nxt.end is not None:
             data["endDate"] = nxt.end.isoformat()
         if record.delivery == "online":
@@ -320,7 +381,9 @@ async def listing_page(request: web.Request) -> web.Response:
         "reviewed": format_date(dt.date.fromisoformat(record.reviewed)) if record.reviewed else None,
         "updated": record.updated[:10],
         "json_ld": json_ld(_schema_org(record, network, nxt, url)),
-        "role_closes": format_date(dt.date.fromisoformat(record.role.closes)) if record.role and record.role.closes else None,
+        "role_closes": format_date(dt.date.fromisoformat(record.role.closes))
+        if record.role and record.role.closes
+        else None,
     }
     return _templates(request).render("listing.html", ctx)
 

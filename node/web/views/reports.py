@@ -1,4 +1,4 @@
-""""Something wrong with this listing?": the public's problem reports (``/listing/{publisher}/{id}/report``).
+""" "Something wrong with this listing?": the public's problem reports (``/listing/{publisher}/{id}/report``).
 
 No login, no third-party service: spam is kept out by :mod:`node.web.antispam`
 (a honeypot, a signed minimum fill time, a length cap and a per-address rate
@@ -46,15 +46,34 @@ async def _listing_name(request: web.Request, publisher: str, rid: str) -> str:
     return name
 
 
-def _render(request: web.Request, publisher: str, rid: str, name: str, *, status: int = 200, error: str | None = None,
-            message: str = "", contact: str = "", sent: bool = False) -> web.Response:
+def _render(
+    request: web.Request,
+    publisher: str,
+    rid: str,
+    name: str,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    message: str = "",
+    contact: str = "",
+    sent: bool = False,
+) -> web.Response:
     settings = request.app[REPORTS]
     node = request.app[NODE]
     ctx = {
-        "site_name": node.config.node.name, "title": f"Something wrong with {name}?", "name": name,
-        "listing_url": f"/listing/{publisher}/{rid}", "action": f"/listing/{publisher}/{rid}/report",
-        "stamp": sign_stamp(settings.secret, time.time(), f"{publisher}/{rid}"), "error": error, "message": message,
-        "contact": contact, "sent": sent, "max_message": MAX_MESSAGE, "max_contact": MAX_CONTACT, "honeypot": HONEYPOT,
+        "site_name": node.config.node.name,
+        "title": f"Something wrong with {name}?",
+        "name": name,
+        "listing_url": f"/listing/{publisher}/{rid}",
+        "action": f"/listing/{publisher}/{rid}/report",
+        "stamp": sign_stamp(settings.secret, time.time(), f"{publisher}/{rid}"),
+        "error": error,
+        "message": message,
+        "contact": contact,
+        "sent": sent,
+        "max_message": MAX_MESSAGE,
+        "max_contact": MAX_CONTACT,
+        "honeypot": HONEYPOT,
     }
     response = request.app[TEMPLATES].render("report.html", ctx, status=status, cache="no-store")
     response.headers["X-Robots-Tag"] = "noindex"
@@ -89,15 +108,37 @@ async def report_submit(request: web.Request) -> web.Response:
         # Tell a bot it worked; store nothing.
         return _render(request, publisher, rid, name, sent=True)
     try:
-        check_stamp(settings.secret, str(form.get("stamp") or ""), f"{publisher}/{rid}", now=time.time(),
-                    min_seconds=settings.min_seconds, max_age=settings.max_age)
+        check_stamp(
+            settings.secret,
+            str(form.get("stamp") or ""),
+            f"{publisher}/{rid}",
+            now=time.time(),
+            min_seconds=settings.min_seconds,
+            max_age=settings.max_age,
+        )
     except SpamRefused as e:
-        return _render(request, publisher, rid, name, status=400, error=str(e), message=message[:MAX_MESSAGE],
-                       contact=contact[:MAX_CONTACT])
+        return _render(
+            request,
+            publisher,
+            rid,
+            name,
+            status=400,
+            error=str(e),
+            message=message[:MAX_MESSAGE],
+            contact=contact[:MAX_CONTACT],
+        )
     problem = _length_problem(message, contact)
     if problem is not None:
-        return _render(request, publisher, rid, name, status=400, error=problem, message=message[:MAX_MESSAGE],
-                       contact=contact[:MAX_CONTACT])
+        return _render(
+            request,
+            publisher,
+            rid,
+            name,
+            status=400,
+            error=problem,
+            message=message[:MAX_MESSAGE],
+            contact=contact[:MAX_CONTACT],
+        )
     now = int(time.time())
 
     def write(conn: sqlite3.Connection) -> int:

@@ -1,4 +1,4 @@
-"""``/status`` (HTML) and ``/status.json``: the node's health at a glance (issue 5).
+"""``/status`` (HTML) and ``/status.json``: the node's health at a glance.
 
 Peers with their last success and last error, what was rejected and why,
 counts, and this network's listings that may be out of date.  The same
@@ -29,5 +29,10 @@ async def status_json(request: web.Request) -> web.Response:
 async def status_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
     report = await node.store.read(read_status)
-    context = {"site_name": node.config.node.name, "title": "Node status", "report": report, "node_url": node.config.base_url}
+    context = {
+        "site_name": node.config.node.name,
+        "title": "Node status",
+        "report": report,
+        "node_url": node.config.base_url,
+    }
     return request.app[TEMPLATES].render("status.html", context, cache="no-store")

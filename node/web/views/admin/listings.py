@@ -20,7 +20,8 @@ from aiohttp import web
 
 from node.core.context import Node, now_us
 from node.directory.filters import hidden_cutoff, is_stale
-from node.federation.health import HIDDEN_DAYS, STALE_DAYS, read_status
+from node.directory.freshness import HIDDEN_DAYS, STALE_DAYS
+from node.federation.health import read_status
 from node.importer.listing_form import DAYS, FormErrors, form_from_record, listing_from_form, values_from_form
 from node.importer.pipeline import save_listing
 from node.importer.sheet import last_runs
@@ -43,14 +44,23 @@ __all__ = ["routes", "ACTIONS", "SORTS"]
 routes = web.RouteTableDef()
 # Status changes that ask "are you sure?" first: action → (new status or None for delete, button, explanation).
 ACTIONS: Final[dict[str, tuple[str | None, str, str]]] = {
-    "pause": ("paused", "Pause this listing",
-              "It stays on the directory marked as paused, so people know it will be back."),
-    "close": ("closed", "Close this listing",
-              "It disappears from search and its page says it has closed. You can reopen it later."),
+    "pause": (
+        "paused",
+        "Pause this listing",
+        "It stays on the directory marked as paused, so people know it will be back.",
+    ),
+    "close": (
+        "closed",
+        "Close this listing",
+        "It disappears from search and its page says it has closed. You can reopen it later.",
+    ),
     "reopen": ("active", "Reopen this listing", "It shows as running again."),
-    "delete": (None, "Delete this listing for good",
-               "A deletion is sent to every node that carries it. This cannot be undone; "
-               "to bring it back you would add it again."),
+    "delete": (
+        None,
+        "Delete this listing for good",
+        "A deletion is sent to every node that carries it. This cannot be undone; "
+        "to bring it back you would add it again.",
+    ),
 }
 SORTS: Final[dict[str, tuple[str, Callable[[dict[str, Any]], Any]]]] = {
     "stale": ("Least recently checked first", lambda r: (-r["days"], r["name"].lower())),
@@ -58,8 +68,11 @@ SORTS: Final[dict[str, tuple[str, Callable[[dict[str, Any]], Any]]]] = {
     "status": ("Status", lambda r: (r["status"], -r["days"], r["name"].lower())),
 }
 _NOTICES: Final = {
-    "saved": "Saved and published.", "checked": "Marked as still current today, and published.",
-    "paused": "Paused, and published.", "closed": "Closed, and published.", "active": "Reopened, and published.",
+    "saved": "Saved and published.",
+    "checked": "Marked as still current today, and published.",
+    "paused": "Paused, and published.",
+    "closed": "Closed, and published.",
+    "active": "Reopened, and published.",
     "kept": "It will stay in search even when not checked for 12 months.",
     "unkept": "It will be hidden from search after 12 months without a check.",
 }
@@ -67,7 +80,7 @@ _DECODE = msgspec.json.Decoder()
 
 
 def _age(reviewed: str | None, on: dt.date) -> tuple[str, int]:
-    """"Last checked" in words, and the age in days for sorting (never checked sorts first)."""
+    """ "Last checked" in words, and the age in days for sorting (never checked sorts first)."""
     if reviewed is None:
         return "never", 10**6
     days = (on - dt.date.fromisoformat(reviewed)).days
@@ -85,11 +98,22 @@ def _listing_rows(conn: sqlite3.Connection, publisher: str, on: dt.date, now: dt
     out = []
     for rid, name, kind, status, reviewed, private, reports in own_listing_rows(conn, publisher):
         age, days = _age(reviewed, on)
-        out.append({
-            "id": rid, "name": name, "kind": kind, "status": status, "reviewed": reviewed, "age": age, "days": days,
-            "private": bool(private), "reports": reports, "stale": is_stale(reviewed, on),
-            "hidden": reviewed is not None and reviewed < cutoff and rid not in kept, "kept": rid in kept,
-        })
+        out.append(
+            {
+                "id": rid,
+                "name": name,
+                "kind": kind,
+                "status": status,
+                "reviewed": reviewed,
+                "age": age,
+                "days": days,
+                "private": bool(private),
+                "reports": reports,
+                "stale": is_stale(reviewed, on),
+                "hidden": reviewed is not None and reviewed < cutoff and rid not in kept,
+                "kept": rid in kept,
+            }
+        )
     return out
 
 
@@ -102,17 +126,25 @@ async def overview(request: web.Request, session: Session) -> web.StreamResponse
 
     def read(conn: sqlite3.Connection) -> dict[str, Any]:
         return {
-            "status": read_status(conn, today=on), "rows": _listing_rows(conn, node.publisher, on, now),
-            "reports": len(list_reports(conn, publisher=node.publisher)), "runs": last_runs(conn, 3),
+            "status": read_status(conn, today=on),
+            "rows": _listing_rows(conn, node.publisher, on, now),
+            "reports": len(list_reports(conn, publisher=node.publisher)),
+            "runs": last_runs(conn, 3),
         }
 
     data = await node.store.read(read)
     rows = data["rows"]
     ctx = {
-        "title": "Console", "counts": data["status"]["counts"], "peers": data["status"]["peers"],
-        "stale": sum(1 for r in rows if r["stale"]), "hidden": sum(1 for r in rows if r["hidden"]),
-        "open_reports": data["reports"], "runs": data["runs"], "sheet_url": node.config.import_.sheet_url,
-        "feed": f"{node.config.base_url}/feed", "publisher": node.publisher,
+        "title": "Console",
+        "counts": data["status"]["counts"],
+        "peers": data["status"]["peers"],
+        "stale": sum(1 for r in rows if r["stale"]),
+        "hidden": sum(1 for r in rows if r["hidden"]),
+        "open_reports": data["reports"],
+        "runs": data["runs"],
+        "sheet_url": node.config.import_.sheet_url,
+        "feed": f"{node.config.base_url}/feed",
+        "publisher": node.publisher,
     }
     return render(request, "admin_overview.html", ctx, session=session)
 
@@ -131,8 +163,15 @@ async def listings(request: web.Request, session: Session) -> web.StreamResponse
     if published.count(".") == 2 and published.replace(".", "").isdigit():
         a, c, d = published.split(".")
         notice = f"Published: {a} added, {c} changed, {d} deleted. They are live now."
-    ctx = {"title": "Your listings", "rows": rows, "sort": sort, "sorts": {k: v[0] for k, v in SORTS.items()},
-           "notice": notice, "stale_days": STALE_DAYS, "hidden_days": HIDDEN_DAYS}
+    ctx = {
+        "title": "Your listings",
+        "rows": rows,
+        "sort": sort,
+        "sorts": {k: v[0] for k, v in SORTS.items()},
+        "notice": notice,
+        "stale_days": STALE_DAYS,
+        "hidden_days": HIDDEN_DAYS,
+    }
     return render(request, "admin_listings.html", ctx, session=session)
 
 
@@ -169,13 +208,31 @@ async def _reports_and_kept(node: Node, rid: str) -> tuple[list[dict[str, object
     return await node.store.read(read)
 
 
-def _edit_ctx(request: web.Request, rid: str, values: dict[str, Any], errors: dict[str, str],
-              reports: list[dict[str, object]], *, kept: bool, notice: str | None = None) -> dict[str, Any]:
+def _edit_ctx(
+    request: web.Request,
+    rid: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    reports: list[dict[str, object]],
+    *,
+    kept: bool,
+    notice: str | None = None,
+) -> dict[str, Any]:
     node = node_of(request)
     return {
-        "title": f"Edit {values.get('name') or rid}", "rid": rid, "v": values, "errors": errors, "kinds": KINDS,
-        "topics": TOPICS, "days": DAYS, "deliveries": DELIVERY, "statuses": STATUSES, "reports": reports, "kept": kept,
-        "notice": notice, "public_url": f"/listing/{node.publisher}/{rid}",
+        "title": f"Edit {values.get('name') or rid}",
+        "rid": rid,
+        "v": values,
+        "errors": errors,
+        "kinds": KINDS,
+        "topics": TOPICS,
+        "days": DAYS,
+        "deliveries": DELIVERY,
+        "statuses": STATUSES,
+        "reports": reports,
+        "kept": kept,
+        "notice": notice,
+        "public_url": f"/listing/{node.publisher}/{rid}",
     }
 
 
@@ -248,8 +305,14 @@ async def confirm_action(request: web.Request, session: Session) -> web.StreamRe
         raise web.HTTPNotFound()
     fields, _ = await _load_or_404(node, rid)
     _, button, explanation = ACTIONS[action]
-    ctx = {"title": f"{button}?", "rid": rid, "name": fields.get("name", rid), "action": action, "button": button,
-           "explanation": explanation}
+    ctx = {
+        "title": f"{button}?",
+        "rid": rid,
+        "name": fields.get("name", rid),
+        "action": action,
+        "button": button,
+        "explanation": explanation,
+    }
     return render(request, "admin_confirm.html", ctx, session=session)
 
 
@@ -266,6 +329,7 @@ async def do_action(request: web.Request, session: Session) -> web.StreamRespons
     fields, place = await _load_or_404(node, rid)
     status = ACTIONS[action][0]
     if status is None:
+
         def write(conn: sqlite3.Connection) -> None:
             delete(conn, load_identity(node.config.directory, conn, node.publisher), rid, now_us=now_us())
             set_keep_visible(conn, node.publisher, rid, False)

@@ -25,8 +25,15 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 
-async def _peers_page(request: web.Request, session: Session, *, status: int = 200, error: str | None = None,
-                      notice: str | None = None, url: str = "") -> web.Response:
+async def _peers_page(
+    request: web.Request,
+    session: Session,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    notice: str | None = None,
+    url: str = "",
+) -> web.Response:
     node = node_of(request)
     peers = (await node.store.read(read_status))["peers"]
     for p in peers:
@@ -56,8 +63,13 @@ async def peer_check(request: web.Request, session: Session) -> web.StreamRespon
         return await _peers_page(request, session, status=400, error=error, url=url)
     if log.publisher == node.publisher:
         return await _peers_page(request, session, status=400, error="That address is this node itself.", url=url)
-    ctx = {"title": "Confirm the peer", "url": url, "name": doc.name, "publisher": log.publisher,
-           "fingerprint": fingerprint(log.publisher)}
+    ctx = {
+        "title": "Confirm the peer",
+        "url": url,
+        "name": doc.name,
+        "publisher": log.publisher,
+        "fingerprint": fingerprint(log.publisher),
+    }
     return render(request, "admin_peer_confirm.html", ctx, session=session)
 
 

@@ -87,13 +87,18 @@ async def current_session(request: web.Request) -> Session | None:
     return await node_of(request).store.read(find_session, sid)
 
 
-def render(request: web.Request, template: str, ctx: Mapping[str, Any], *, session: Session | None,
-           status: int = 200) -> web.Response:
+def render(
+    request: web.Request, template: str, ctx: Mapping[str, Any], *, session: Session | None, status: int = 200
+) -> web.Response:
     """A console page: the template with the site name, the session's CSRF token and the path, never cached."""
     node = node_of(request)
     full = {
-        "site_name": node.config.node.name, "session": session, "signed_in": bool(session and session.authed),
-        "csrf": session.csrf if session else "", "path": request.path, **ctx,
+        "site_name": node.config.node.name,
+        "session": session,
+        "signed_in": bool(session and session.authed),
+        "csrf": session.csrf if session else "",
+        "path": request.path,
+        **ctx,
     }
     return request.app[TEMPLATES].render(template, full, status=status, cache="no-store")
 

@@ -23,9 +23,13 @@ routes = web.RouteTableDef()
 async def sheet(request: web.Request, session: Session) -> web.StreamResponse:
     node = node_of(request)
     runs = await node.store.read(last_runs, 20)
-    ctx = {"title": "Published sheet", "sheet_url": node.config.import_.sheet_url,
-           "interval": int(node.config.import_.sheet_interval), "runs": runs,
-           "directory": str(node.config.directory.resolve())}
+    ctx = {
+        "title": "Published sheet",
+        "sheet_url": node.config.import_.sheet_url,
+        "interval": int(node.config.import_.sheet_interval),
+        "runs": runs,
+        "directory": str(node.config.directory.resolve()),
+    }
     return render(request, "admin_sheet.html", ctx, session=session)
 
 

@@ -70,8 +70,13 @@ async def admin_middleware(
                 e.headers[key] = value
             raise
         title = e.reason if e.status != 404 else "Page not found"
-        response = render(request, "admin_error.html", {"title": title, "status": e.status, "message": e.reason},
-                          session=None, status=e.status)
+        response = render(
+            request,
+            "admin_error.html",
+            {"title": title, "status": e.status, "message": e.reason},
+            session=None,
+            status=e.status,
+        )
     for key, value in ADMIN_HEADERS.items():
         response.headers[key] = value
     return response
@@ -83,14 +88,17 @@ def _safe_next(value: str | None) -> str:
     return "/admin"
 
 
-async def _login_page(request: web.Request, session: Session | None, *, status: int = 200,
-                      error: str | None = None) -> web.Response:
+async def _login_page(
+    request: web.Request, session: Session | None, *, status: int = 200, error: str | None = None
+) -> web.Response:
     node = node_of(request)
     fresh = session
     if fresh is None:
         fresh = await node.store.write(lambda conn: new_session(conn, authed=False))
     ctx = {
-        "title": "Sign in to the console", "error": error, "next": _safe_next(request.query.get("next")),
+        "title": "Sign in to the console",
+        "error": error,
+        "next": _safe_next(request.query.get("next")),
         "password_set": current_password_hash(node.config) is not None,
         "directory": str(node.config.directory.resolve()),
     }
@@ -132,8 +140,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     ok = isinstance(password, str) and bool(password) and await asyncio.to_thread(check_password, password, stored)
     if not ok:
         limiter.hit(address)
-        return await _login_page(request, session, status=401,
-                                 error="That password is not right. Check it and try again.")
+        return await _login_page(
+            request, session, status=401, error="That password is not right. Check it and try again."
+        )
     limiter.reset(address)
 
     def rotate(conn: sqlite3.Connection) -> Session:

@@ -87,10 +87,19 @@ def _prune_pending(state: AdminState) -> None:
 def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
     shown = preview(pending.batch, pending.plan)
     return {
-        "title": "Check the changes before publishing", "token": token, "filename": pending.filename,
-        "replace": pending.replace, "added": shown.added, "changed": shown.changed, "deleted": shown.deleted,
-        "unchanged": shown.unchanged, "rejected": shown.rejected, "warnings": shown.warnings,
-        "unknown_columns": shown.unknown_columns, "publishable": shown.publishable, "notice": None,
+        "title": "Check the changes before publishing",
+        "token": token,
+        "filename": pending.filename,
+        "replace": pending.replace,
+        "added": shown.added,
+        "changed": shown.changed,
+        "deleted": shown.deleted,
+        "unchanged": shown.unchanged,
+        "rejected": shown.rejected,
+        "warnings": shown.warnings,
+        "unknown_columns": shown.unknown_columns,
+        "publishable": shown.publishable,
+        "notice": None,
     }
 
 
@@ -128,20 +137,24 @@ async def upload_publish(request: web.Request, session: Session) -> web.StreamRe
     state = request.app[ADMIN]
     pending = state.pending.get(token) if isinstance(token, str) else None
     if pending is None or pending.session != session.id or not isinstance(token, str):
-        ctx = {"title": "Upload a spreadsheet",
-               "error": "That preview has expired (previews last an hour). Upload the file again to see its changes."}
+        ctx = {
+            "title": "Upload a spreadsheet",
+            "error": "That preview has expired (previews last an hour). Upload the file again to see its changes.",
+        }
         return render(request, "admin_upload.html", ctx, session=session, status=409)
 
     def write(conn: sqlite3.Connection) -> ImportPlan | None:
-        return publish_previewed(conn, node.config.directory, node.publisher, pending.batch, replace=pending.replace,
-                                 previewed=pending.plan)
+        return publish_previewed(
+            conn, node.config.directory, node.publisher, pending.batch, replace=pending.replace, previewed=pending.plan
+        )
 
     changed = await node.store.write(write)
     if changed is not None:
         pending.plan = changed
         ctx = _preview_ctx(pending, token)
-        ctx["notice"] = ("The listings changed since this preview was made, so nothing was published. "
-                         "Here is the new preview.")
+        ctx["notice"] = (
+            "The listings changed since this preview was made, so nothing was published. Here is the new preview."
+        )
         return render(request, "admin_preview.html", ctx, session=session, status=409)
     del state.pending[token]
     c = pending.plan.counts()

@@ -36,7 +36,10 @@ def _form(**values: str) -> dict[str, str]:
 def test_a_private_groups_postcode_is_never_published_from_the_sheet_or_the_form(tmp_path: Path) -> None:
     batch = _sheet(tmp_path, Venue=SECRET_VENUE, Address=SECRET_ADDRESS, Postcode="ls6 3qr", Private="Yes")
     from_form = listing_from_form(
-        _form(private="yes", venue=SECRET_VENUE, address=SECRET_ADDRESS, postcode="ls6 3qr"), geo=Geo.load(), base=BASE, record_id="x"
+        _form(private="yes", venue=SECRET_VENUE, address=SECRET_ADDRESS, postcode="ls6 3qr"),
+        geo=Geo.load(),
+        base=BASE,
+        record_id="x",
     )
     (from_sheet,) = batch.listings
     for listing in (from_sheet, from_form):
@@ -63,9 +66,16 @@ def test_contact_without_consent_is_never_published_from_the_sheet_or_the_form(t
 def test_contact_with_consent_is_published_the_same_from_the_sheet_and_the_form(tmp_path: Path) -> None:
     batch = _sheet(tmp_path, **{"Contact name": "Jo", "Contact email": "jo@example.org", "Consent": "Yes"})
     from_form = listing_from_form(
-        _form(contact_name="Jo", contact_email="jo@example.org", consent="yes"), geo=Geo.load(), base=BASE, record_id="x"
+        _form(contact_name="Jo", contact_email="jo@example.org", consent="yes"),
+        geo=Geo.load(),
+        base=BASE,
+        record_id="x",
     )
-    assert batch.listings[0].fields["contact"] == from_form.fields["contact"] == {"consent": True, "name": "Jo", "email": "jo@example.org"}
+    assert (
+        batch.listings[0].fields["contact"]
+        == from_form.fields["contact"]
+        == {"consent": True, "name": "Jo", "email": "jo@example.org"}
+    )
 
 
 def test_a_private_group_without_a_postcode_publishes_no_place_from_either_path(tmp_path: Path) -> None:
@@ -98,7 +108,11 @@ def test_only_a_ticked_box_counts_in_the_console() -> None:
 def test_a_public_place_is_published_whole() -> None:
     found = privacy.where(Geo.load(), private=False, venue="Oxford Place Centre", address=None, postcode="LS1 3AX")
     assert found.place is None and found.problem is None
-    assert found.location is not None and found.location["postcode"] == "LS1 3AX" and found.location["name"] == "Oxford Place Centre"
+    assert (
+        found.location is not None
+        and found.location["postcode"] == "LS1 3AX"
+        and found.location["name"] == "Oxford Place Centre"
+    )
     unknown = privacy.where(Geo.load(), private=True, venue=None, address=None, postcode="IM1 1AA")
     assert unknown.problem == "unknown_postcode" and unknown.location is None
 
