@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -22,6 +23,8 @@ from protocol.verify import Opened
 __all__ = [
     "apply_version",
     "apply_versions",
+    "exposed",
+    "withdrawn",
     "store_keylog",
     "load_keylog",
     "keylog_envelopes",
@@ -59,6 +62,7 @@ def apply_versions(
     arrived.
     """
     held: dict[tuple[str, str], tuple[int | None, Held]] = {}
+    old_payloads: dict[tuple[str, str], str] = {}
     by_publisher: dict[str, list[str]] = {}
     for opened, _ in batch:
         by_publisher.setdefault(opened.version.publisher, []).append(opened.version.id)
@@ -66,11 +70,15 @@ def apply_versions(
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for change, rid, rev, digest in conn.execute(
-                f"SELECT change, id, rev, digest FROM versions WHERE publisher = ? AND id IN ({marks})",
+            for change, rid, rev, digest, payload in conn.execute(
+                f"""SELECT v.change, v.id, v.rev, v.digest, l.payload FROM versions v
+                    LEFT JOIN listings l ON l.publisher = v.publisher AND l.id = v.id
+                    WHERE v.publisher = ? AND v.id IN ({marks})""",
                 (publisher, *chunk),
             ):
                 held[(publisher, rid)] = (change, Held(rev, bytes(digest)))
+                if payload is not None:
+                    old_payloads[(publisher, rid)] = payload
     decisions: list[Decision] = []
     winners: dict[tuple[str, str], tuple[Opened, bytes]] = {}
     old_changes: list[int] = []
@@ -89,11 +97,17 @@ def apply_versions(
             continue
         if isinstance(v, Tombstone) and (change is not None or key in winners):
             scrub = True  # a live record's text is being deleted
+        elif isinstance(v, Record) and key in old_payloads and withdrawn(old_payloads[key], v):
+            scrub = True  # a public place or contact is being made private: as thorough as a deletion
         if change is not None:
             old_changes.append(change)
         winners.pop(key, None)
         winners[key] = (opened, envelope)
         held[key] = (None, Held(v.rev, opened.digest))
+        if isinstance(v, Record):
+            old_payloads[key] = opened.body.decode("utf-8")
+        else:
+            old_payloads.pop(key, None)
     if equivocations:
         conn.executemany(
             "INSERT INTO equivocations (publisher, id, rev, kept, other, at) VALUES (?, ?, ?, ?, ?, ?)", equivocations
@@ -133,6 +147,39 @@ def apply_versions(
     if scrub:
         request_scrub(conn)
     return decisions
+
+
+_PAYLOAD = msgspec.json.Decoder(dict[str, Any])
+
+
+def exposed(payload: dict[str, Any]) -> set[tuple[str, str]]:
+    """What a listing payload makes public about where and whom: its public place's venue,
+    address and postcode, and its contact's name, email and phone (spec §8)."""
+    out: set[tuple[str, str]] = set()
+    location = payload.get("location")
+    if isinstance(location, dict) and location.get("type") == "public":
+        for name in ("name", "address", "postcode"):
+            if location.get(name):
+                out.add((name, str(location[name])))
+    contact = payload.get("contact")
+    if isinstance(contact, dict):
+        for name in ("name", "email", "phone"):
+            if contact.get(name):
+                out.add(("contact_" + name, str(contact[name])))
+    return out
+
+
+def withdrawn(old_payload: str, new: Record) -> bool:
+    """Whether ``new`` stops publishing a place or contact detail ``old_payload`` published.
+
+    Then the old version's text must be scrubbed from disk as for a deletion (spec §5.4):
+    ``secure_delete`` zeroes the replaced row, and :func:`node.storage.store.scrub` merges
+    the search index and truncates the WAL, which would otherwise keep the old text.
+    """
+    old = exposed(_PAYLOAD.decode(old_payload))
+    if not old:
+        return False
+    return not old <= exposed(msgspec.to_builtins({"location": new.location, "contact": new.contact}))
 
 
 def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[str]) -> int:

@@ -34,7 +34,16 @@ from typing import Final
 import sqlite_utils
 
 from node.core.errors import NodeError
-from node.storage.schema import ADDED_COLUMNS, CONSOLE_SCHEMA, CORE_SCHEMA, FACET_VIEW, FILL_FACETS, statements
+from node.storage.schema import (
+    ADDED_COLUMNS,
+    CONSOLE_SCHEMA,
+    CORE_SCHEMA,
+    FACET_VIEW,
+    FILL_FACETS,
+    IMPORT_SOURCES_SCHEMA,
+    LISTING_ENDS_SCHEMA,
+    statements,
+)
 
 __all__ = ["Migration", "MIGRATIONS", "SCHEMA_VERSION", "stored_version", "upgrade", "introspect"]
 
@@ -87,9 +96,21 @@ def console_tables(conn: sqlite3.Connection) -> None:
     _run(conn, CONSOLE_SCHEMA)
 
 
+def import_sources(conn: sqlite3.Connection) -> None:
+    """The venues choice remembered per import source (``node.storage.sources``)."""
+    _run(conn, IMPORT_SOURCES_SCHEMA)
+
+
+def listing_ends(conn: sqlite3.Connection) -> None:
+    """When each listing's schedule ends, and the listings this node retired (``node.storage.retired``)."""
+    _run(conn, LISTING_ENDS_SCHEMA)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
+    Migration(3, "import sources: the venues choice remembered per file or sheet", import_sources),
+    Migration(4, "listing ends and retired listings: events that retire on their own", listing_ends),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 

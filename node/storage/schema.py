@@ -13,7 +13,17 @@ from __future__ import annotations
 import sqlite3
 from typing import Final, NamedTuple
 
-__all__ = ["CORE_SCHEMA", "FACET_VIEW", "AddedColumn", "ADDED_COLUMNS", "FILL_FACETS", "CONSOLE_SCHEMA", "statements"]
+__all__ = [
+    "CORE_SCHEMA",
+    "FACET_VIEW",
+    "AddedColumn",
+    "ADDED_COLUMNS",
+    "FILL_FACETS",
+    "CONSOLE_SCHEMA",
+    "IMPORT_SOURCES_SCHEMA",
+    "LISTING_ENDS_SCHEMA",
+    "statements",
+]
 
 # The ledger, the search index and federation's bookkeeping, as they stood when the schema
 # got numbered migrations (migration 1).
@@ -277,6 +287,74 @@ CREATE TABLE IF NOT EXISTS sheet_runs (
     rejected INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     problems TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
+
+# How each import source's meeting places are to be read when its sheet does not say which are
+# private (``signpost import --venues``, the console's choice, ``[import] venues``), remembered
+# so the next import of the same file name or sheet URL makes the same choice (migration 3).
+IMPORT_SOURCES_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS import_sources (
+    source TEXT PRIMARY KEY,
+    venues TEXT NOT NULL CHECK (venues IN ('public', 'private')),
+    chosen INTEGER NOT NULL
+);
+"""
+
+
+# When a listing's schedule ends, kept by triggers from its schedule (migration 4): search and the
+# public pages leave out a listing the day after its last date, and this node retires its own after a
+# grace period (node.publishing.retirement).  The last day is the latest one-off date, moved session
+# or rule ``until``; a listing with any open-ended rule (no ``until``) or no dates at all has no row.
+# Mirrors node.directory.ending.last_day, which the tests hold it to.
+LISTING_ENDS_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS listing_ends (
+    rowid INTEGER PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    id TEXT NOT NULL,
+    last_day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS listing_ends_day ON listing_ends (last_day);
+DROP VIEW IF EXISTS listing_end_rows;
+CREATE VIEW listing_end_rows AS
+    SELECT rowid, publisher, id, CASE
+        WHEN schedule IS NULL THEN NULL
+        WHEN EXISTS (SELECT 1 FROM json_each(schedule, '$.rules') WHERE json_extract(value, '$.until') IS NULL)
+            THEN NULL
+        ELSE (SELECT max(d) FROM (
+            SELECT json_extract(value, '$.date') AS d FROM json_each(schedule, '$.dates')
+            UNION ALL SELECT json_extract(value, '$.until') FROM json_each(schedule, '$.rules')
+            UNION ALL SELECT json_extract(value, '$.moved_to.date') FROM json_each(schedule, '$.exceptions')))
+        END AS last_day
+    FROM listings;
+DROP TRIGGER IF EXISTS listings_ends_ai;
+DROP TRIGGER IF EXISTS listings_ends_au;
+DROP TRIGGER IF EXISTS listings_ends_ad;
+CREATE TRIGGER listings_ends_ai AFTER INSERT ON listings BEGIN
+    DELETE FROM listing_ends WHERE rowid = new.rowid;
+    INSERT INTO listing_ends SELECT * FROM listing_end_rows WHERE rowid = new.rowid AND last_day IS NOT NULL;
+END;
+CREATE TRIGGER listings_ends_au AFTER UPDATE ON listings BEGIN
+    DELETE FROM listing_ends WHERE rowid = old.rowid;
+    INSERT INTO listing_ends SELECT * FROM listing_end_rows WHERE rowid = new.rowid AND last_day IS NOT NULL;
+END;
+CREATE TRIGGER listings_ends_ad AFTER DELETE ON listings BEGIN
+    DELETE FROM listing_ends WHERE rowid = old.rowid;
+END;
+INSERT OR IGNORE INTO listing_ends SELECT * FROM listing_end_rows WHERE last_day IS NOT NULL;
+
+-- This node's own listings it retired (tombstoned) after their last date, with what they said,
+-- so the console can show them and bring one back as a new version.  Local only, never served.
+CREATE TABLE IF NOT EXISTS retired (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    last_day TEXT NOT NULL,
+    retired_at INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    place TEXT,
+    restored_at INTEGER
 );
 """
 
