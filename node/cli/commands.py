@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,13 +44,29 @@ def friendly(fn: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        from node.importer.readers import UnreadableFile
+
         try:
             return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
         except SignpostError as e:
             message = e.message + (f"\n  What to do: {e.hint}" if e.hint else "")
             raise click.ClickException(message) from e
+        except UnreadableFile as e:
+            raise click.ClickException(str(e)) from e
+        except FileNotFoundError as e:
+            raise click.ClickException(f"{e.filename or e} does not exist; check the name and the folder.") from e
         except OSError as e:
-            raise click.ClickException(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
+            where = f" ({e.filename})" if e.filename else ""
+            raise click.ClickException(f"{e.strerror or e}{where}; check the path and its permissions.") from e
+        except Exception as e:
+            if os.environ.get("SIGNPOST_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"this command failed unexpectedly ({type(e).__name__}: {e}); please report it "
+                "(run it again with SIGNPOST_DEBUG=1 set to see the details)."
+            ) from e
 
     return wrapper
 

@@ -4,6 +4,16 @@ The readers refuse what is not a spreadsheet with one sentence
 (:class:`UnreadableFile`), check an XLSX's zip directory before opening it so
 a zip bomb is refused without being inflated, and cap the number of rows so a
 runaway sheet cannot exhaust memory.
+
+A workbook reader (calamine) builds the whole cell grid of a sheet, so a
+4 KB file with one cell at ``XFD1048576`` would ask for half a terabyte.
+Before calamine sees a workbook, its used range is measured by streaming the
+sheet XML (``<dimension ref>`` and every cell's position for XLSX, which can
+disagree; the repeat counts for ODS) and checked against a cell budget; and
+calamine itself runs in a child process with an address-space limit and a
+timeout, so whatever slips past the check (an XLS, a huge string table) ends
+as one sentence for the coordinator, never as a dead node.  See
+docs/security.md ("Sheet bombs").
 """
 
 from __future__ import annotations
@@ -12,11 +22,17 @@ import codecs
 import csv
 import io
 import itertools
+import os
+import pickle
+import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
+from xml.etree import ElementTree
 
 from node.importer.aliases import match_header
 from node.importer.cells import CellValue
@@ -32,6 +48,11 @@ __all__ = [
     "MAX_ROWS",
     "MAX_COLUMNS",
     "HEADER_SEARCH_ROWS",
+    "MAX_SHEET_ROWS",
+    "MAX_SHEET_COLUMNS",
+    "MAX_CELLS",
+    "READER_MEMORY_BYTES",
+    "READER_TIMEOUT_S",
 ]
 
 MAX_FILE_BYTES: Final = 64 * 1024 * 1024
@@ -42,6 +63,14 @@ MAX_ROWS: Final = 50_000
 MAX_COLUMNS: Final = 200
 # A title or notes above the header row is common; look this far down for it.
 HEADER_SEARCH_ROWS: Final = 10
+# The used range a workbook may have before any of it is read: rows (room for
+# title rows and blank rows above the header), columns, and rows x columns.
+MAX_SHEET_ROWS: Final = MAX_ROWS + 1_000
+MAX_SHEET_COLUMNS: Final = 1_000
+MAX_CELLS: Final = 4_000_000
+# The workbook reader's child process: address space and wall-clock limits.
+READER_MEMORY_BYTES: Final = 512 * 1024 * 1024
+READER_TIMEOUT_S: Final = 120.0
 
 Format = Literal["csv", "xlsx", "ods", "xls", "jsonl"]
 _SAVE_AS: Final = "export it from your spreadsheet as CSV or XLSX and try again."
@@ -72,6 +101,10 @@ def sniff_format(path: Path) -> Format:
         size = path.stat().st_size
         with path.open("rb") as f:
             head = f.read(8192)
+    except FileNotFoundError as e:
+        raise UnreadableFile(f"{path} does not exist; check the file name and the folder you are in.") from e
+    except IsADirectoryError as e:
+        raise UnreadableFile(f"{path} is a folder; give the spreadsheet file inside it.") from e
     except OSError as e:
         raise UnreadableFile(f"{path.name} could not be opened ({e.strerror or e}).") from e
     if size == 0:
@@ -231,15 +264,150 @@ def _cell(value: CellValue) -> CellValue:
     return value
 
 
-def _read_workbook(path: Path, fmt: Format) -> Sheet:
-    """XLSX, ODS or XLS through calamine (Rust): about ten times faster than openpyxl.
+_REF = re.compile(r"([A-Za-z]{1,4})([0-9]{1,9})")
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+_XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
-    The zip directory of XLSX and ODS is checked first, so a zip bomb is
-    refused before anything is inflated.  The first sheet whose top rows name
-    two known columns is read (else the first sheet).
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _column_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+class _Extent:
+    """The used range seen so far while streaming a sheet; raises once it is over budget."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self.columns = 0
+
+    def see(self, row: int, column: int, *, claimed: bool = False) -> None:
+        self.rows = max(self.rows, row)
+        self.columns = max(self.columns, column)
+        if self.rows > MAX_SHEET_ROWS or self.columns > MAX_SHEET_COLUMNS or self.rows * self.columns > MAX_CELLS:
+            says = "says it has" if claimed else "has cells reaching"
+            raise UnreadableFile(
+                f"{self.path.name} {says} {row:,} rows and {column:,} columns (up to cell "
+                f"{_column_letters(column)}{row}), more than an import reads ({MAX_ROWS:,} rows, "
+                f"{MAX_CELLS:,} cells); delete the empty rows and columns around your listings, "
+                "or save the sheet as CSV, and try again."
+            )
+
+
+def _stream(z: zipfile.ZipFile, name: str) -> Iterator[tuple[str, ElementTree.Element]]:
+    """(event, element) pairs of one zip member, read in chunks so memory stays flat."""
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    with z.open(name) as f:
+        while chunk := f.read(64 * 1024):
+            parser.feed(chunk)
+            yield from parser.read_events()  # type: ignore[misc]
+    parser.close()
+    yield from parser.read_events()  # type: ignore[misc]
+
+
+def _check_xlsx_extent(path: Path) -> None:
+    """Refuse an XLSX whose sheets claim or hold more cells than the budget, before calamine reads them.
+
+    The ``<dimension ref>`` is checked, then (because a file can lie about it)
+    the position of every cell as the sheet XML streams past.
     """
-    if fmt != "xls":
-        fmt = _check_zip(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in (n for n in z.namelist() if _SHEET_PART.fullmatch(n)):
+                extent = _Extent(path)
+                row = 0
+                column = 0
+                sheet_data: ElementTree.Element | None = None
+                for event, elem in _stream(z, name):
+                    tag = elem.tag
+                    if event == "start":
+                        if tag == _XLSX_NS + "dimension":
+                            last = (elem.get("ref") or "").split(":")[-1]
+                            m = _REF.fullmatch(last.replace("$", ""))
+                            if m:
+                                _Extent(path).see(int(m.group(2)), _column_number(m.group(1)), claimed=True)
+                        elif tag == _XLSX_NS + "sheetData":
+                            sheet_data = elem
+                        elif tag == _XLSX_NS + "row":
+                            r = elem.get("r")
+                            row = int(r) if r and r.isdigit() else row + 1
+                            column = 0
+                        elif tag == _XLSX_NS + "c":
+                            m = _REF.fullmatch(elem.get("r") or "")
+                            column = _column_number(m.group(1)) if m else column + 1
+                            extent.see(int(m.group(2)) if m else max(row, 1), column)
+                    elif tag == _XLSX_NS + "row" and sheet_data is not None:
+                        sheet_data.remove(elem)
+                    elif tag != _XLSX_NS + "c" and sheet_data is None:
+                        elem.clear()
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, EOFError) as e:
+        raise _refuse(path, f"looks like an Excel file but could not be read ({type(e).__name__})") from e
+
+
+def _check_ods_extent(path: Path) -> None:
+    """Refuse an ODS whose repeated rows and columns reach beyond the budget, before calamine expands them.
+
+    Empty cells and rows repeated to the sheet's edge (LibreOffice writes
+    them for formatting) do not count; a repeated cell with content does.
+    """
+    repeat_rows = _TABLE_NS + "number-rows-repeated"
+    repeat_columns = _TABLE_NS + "number-columns-repeated"
+    cells = (_TABLE_NS + "table-cell", _TABLE_NS + "covered-table-cell")
+    try:
+        with zipfile.ZipFile(path) as z:
+            extent = _Extent(path)
+            row = 0
+            column = 0
+            used_columns = 0
+            depth = 0
+            for event, elem in _stream(z, "content.xml"):
+                tag = elem.tag
+                if tag == _TABLE_NS + "table":
+                    if event == "start":
+                        extent, row = _Extent(path), 0
+                    else:
+                        elem.clear()
+                elif tag == _TABLE_NS + "table-row":
+                    if event == "start":
+                        depth += 1
+                        column = used_columns = 0
+                        continue
+                    depth -= 1
+                    repeated = int(elem.get(repeat_rows) or 1)
+                    if used_columns:
+                        extent.see(row + repeated, used_columns)
+                    row += repeated
+                    elem.clear()
+                elif tag in cells and event == "end" and depth:
+                    repeated = int(elem.get(repeat_columns) or 1)
+                    column += repeated
+                    if elem.get(_OFFICE_NS + "value-type") or len(elem):
+                        used_columns = column
+                        extent.see(row + 1, used_columns)
+                    elem.clear()
+    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, EOFError) as e:
+        raise _refuse(path, f"looks like an OpenDocument file but could not be read ({type(e).__name__})") from e
+
+
+def _calamine_table(path: Path, fmt: Format) -> list[list[CellValue]]:
+    """The chosen sheet's cells, through calamine (Rust): about ten times faster than openpyxl.
+
+    The first sheet whose top rows name two known columns is read (else the
+    first sheet).  Runs in the reader's child process (:func:`_child_main`).
+    """
     from python_calamine import CalamineError, CalamineWorkbook
 
     kind = {"xlsx": "Excel", "ods": "OpenDocument", "xls": "Excel 97-2003"}[fmt]
@@ -257,7 +425,76 @@ def _read_workbook(path: Path, fmt: Format) -> Sheet:
         table = chosen.to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError) as e:
         raise _refuse(path, f"looks like an {kind} file but could not be read ({type(e).__name__})") from e
-    numbered = ((i, [_cell(c) for c in r[:MAX_COLUMNS]]) for i, r in enumerate(table, start=1))
+    return [[_cell(c) for c in r[:MAX_COLUMNS]] for r in table]
+
+
+def _child_main() -> None:
+    """The reader's child process: limit its own memory, read one workbook, pickle the result to stdout."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (READER_MEMORY_BYTES, READER_MEMORY_BYTES))
+    path, fmt = sys.stdin.read().split("\n", 1)
+    try:
+        result: tuple[str, object] = ("ok", _calamine_table(Path(path), fmt))  # type: ignore[arg-type]
+    except UnreadableFile as e:
+        result = ("unreadable", str(e))
+    except MemoryError:
+        result = ("memory", "")
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _too_big(path: Path) -> UnreadableFile:
+    return UnreadableFile(
+        f"{path.name} needs more memory than an import may use (it probably holds far more cells than "
+        "it shows); delete the empty rows and columns around your listings, or save the sheet as CSV, and try again."
+    )
+
+
+def _read_isolated(path: Path, fmt: Format) -> list[list[CellValue]]:
+    """Run :func:`_calamine_table` in a child process with a memory limit and a timeout."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", "from node.importer.readers import _child_main; _child_main()"],
+            input=f"{path.resolve()}\n{fmt}".encode(),
+            capture_output=True,
+            timeout=READER_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as e:
+        raise UnreadableFile(
+            f"{path.name} took more than {READER_TIMEOUT_S:.0f} seconds to read; save the sheet as CSV, "
+            "or split it into smaller files, and try again."
+        ) from e
+    if done.returncode != 0 or not done.stdout:
+        raise _too_big(path)
+    status, value = pickle.loads(done.stdout)
+    if status == "unreadable":
+        raise UnreadableFile(str(value))
+    if status != "ok":
+        raise _too_big(path)
+    return value  # type: ignore[no-any-return]
+
+
+def _read_workbook(path: Path, fmt: Format) -> Sheet:
+    """XLSX, ODS or XLS: the zip directory, then the used range, then calamine in a child process.
+
+    The zip directory of XLSX and ODS is checked first, so a zip bomb is
+    refused before anything is inflated; then the sheets' used range is
+    measured by streaming their XML, so a sheet bomb is refused before any
+    cell grid is built.  (XLS is a binary format: it relies on the child's
+    memory limit alone.)
+    """
+    if fmt != "xls":
+        fmt = _check_zip(path)
+        if fmt == "xlsx":
+            _check_xlsx_extent(path)
+        else:
+            _check_ods_extent(path)
+    table = _read_isolated(path, fmt)
+    numbered = ((i, r) for i, r in enumerate(table, start=1))
     return _table("xlsx", path, numbered, len(table))
 
 
