@@ -694,13 +694,18 @@ def network_names(
 ) -> dict[str, str]:
     """Display names for publishers: their earliest organisation record, this node's name, the peer's name, or the id."""
     out: dict[str, str] = {}
-    for p in dict.fromkeys(publishers):
-        row = conn.execute(
-            "SELECT name FROM listings WHERE publisher = ? AND kind = 'organisation' AND status != 'closed' ORDER BY rev LIMIT 1",
-            (p,),
-        ).fetchone()
-        if row is not None:
-            out[p] = str(row[0])
+    wanted = list(dict.fromkeys(publishers))
+    if wanted:
+        # One query for the page, each publisher a seek in the listings_org index, earliest first
+        # (node.storage.migrations.organisation_names); the first open one per publisher wins.
+        for p, name in conn.execute(
+            "SELECT publisher, name FROM listings INDEXED BY listings_org WHERE kind = 'organisation' "
+            f"AND publisher IN ({','.join('?' * len(wanted))}) AND status != 'closed' ORDER BY publisher, rev",
+            wanted,
+        ):
+            out.setdefault(p, str(name))
+    for p in wanted:
+        if p in out:
             continue
         if p == own_publisher:
             out[p] = own_name

@@ -106,11 +106,26 @@ def listing_ends(conn: sqlite3.Connection) -> None:
     _run(conn, LISTING_ENDS_SCHEMA)
 
 
+ORGANISATION_NAMES_INDEX: Final = """CREATE INDEX IF NOT EXISTS listings_org ON listings (publisher, rev)
+    WHERE kind = 'organisation'"""
+
+
+def organisation_names(conn: sqlite3.Connection) -> None:
+    """An index from a publisher to its organisation records, earliest first.
+
+    Every results page names each publisher by its earliest open organisation record
+    (``node.directory.search.network_names``); without this index that lookup read every
+    organisation listing and sorted them, once per publisher on the page (docs/benchmarks.md).
+    """
+    conn.execute(ORGANISATION_NAMES_INDEX)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
     Migration(3, "import sources: the venues choice remembered per file or sheet", import_sources),
     Migration(4, "listing ends and retired listings: events that retire on their own", listing_ends),
+    Migration(5, "an index naming each publisher by its earliest organisation record", organisation_names),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 
