@@ -242,6 +242,8 @@ class Record(Struct, kw_only=True, omit_defaults=True):
     topics: Annotated[list[Annotated[str, Meta(pattern=_TOPIC)]], Meta(max_length=20)] = []
     audience: Text | None = None
     delivery: Literal["in_person", "online", "phone", "hybrid"] = "in_person"
+    # Where a phone or online service is for (spec §2.2): local authorities, postcode districts or areas, place names.
+    service_area: Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=50)] = []
     private: bool = False
     schedule: Schedule | None = None
     location: Location | None = None

@@ -16,6 +16,8 @@ below, used by both):
 - ``near``/``within``: in-person listings within the radius of the place.
   A listing offered online or by phone matches any place (it is offered
   alongside local ones), unless ``delivery`` rules that mode out.
+  A listing with a ``service_area`` (spec §2.2, §2.6) is offered that way only to a
+  place inside its area (:func:`serves`).
 - ``delivery``: ``hybrid`` listings count as both in person and online.
 - ``when``: see :data:`WHENS`; the exact occurrences come from
   :mod:`node.directory.schedule`.
@@ -58,6 +60,7 @@ __all__ = [
     "when_days",
     "in_window",
     "within_reach",
+    "serves",
     "day_span",
     "occurs",
     "is_hidden",
@@ -431,6 +434,26 @@ def within_reach(
     return distance is not None and distance <= radius_km(filters, place), distance
 
 
+def serves(areas: tuple[str, ...], place: Place | None) -> bool:
+    """Whether a listing with this service area (spec §2.2 ``service_area``) is offered to a search at ``place``.
+
+    An empty area serves everyone; without a place the listing is shown (its
+    area is on the card).  An entry is a local authority, a postcode district
+    ("LS6") or area ("LS"), or a place name, compared without case or spaces.
+    """
+    if not areas or place is None:
+        return True
+    label = place.label.upper()
+    outward = label.split()[0] if place.kind in ("postcode", "sector", "outcode") else ""
+    for area in areas:
+        a = " ".join(area.upper().split())
+        if a in (place.district_name.upper(), label):
+            return True
+        if outward and (a == outward or (a.isalpha() and re.match(rf"^{a}\d", outward))):
+            return True
+    return False
+
+
 def matches(
     record: Record, filters: Filters, *, place: Place | None, now: dt.datetime, kept_visible: bool = False
 ) -> bool:
@@ -457,8 +480,11 @@ def matches(
         if place is None:
             raise ValueError("matches() needs the resolved place when filters.near is set")
         lat, lon = _coordinates(record) or (None, None)
-        ok, _ = within_reach(record.delivery, lat, lon, filters, place)
+        ok, distance = within_reach(record.delivery, lat, lon, filters, place)
         if not ok:
+            return False
+        in_reach = distance is not None and distance <= radius_km(filters, place)
+        if not in_reach and not serves(tuple(record.service_area), place):
             return False
     if filters.when and not occurs(record.schedule, filters.when, now):
         return False

@@ -45,6 +45,7 @@ from node.directory.filters import (
     is_stale,
     radius_km,
     remote_ok,
+    serves,
     to_params,
     when_days,
     within_reach,
@@ -52,6 +53,7 @@ from node.directory.filters import (
 )
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
+from node.directory.vocabulary import FILLER, Intent, read_words
 from protocol.records import TOPICS, Record, Schedule
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "network_names",
     "peer_names",
     "BM25_WEIGHTS",
+    "Prepared",
+    "prepare",
 ]
 
 # Column weights for bm25, in listings_fts column order.
@@ -341,8 +345,9 @@ def _rows(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: 
                 c.rank / (1.0 + distance / DISTANCE_HALF_KM) if filters.words else (start if filters.when else distance)
             )
             out.append(_Row(c.rowid, 0, key, distance, c.name))
+        areas = _service_areas(conn)
         for c in _remote(conn, filters, now):
-            if c.rowid in seen:
+            if c.rowid in seen or not serves(areas.get(c.rowid, ()), place):
                 continue
             start = _fits_when(c, filters, now, span)
             if start is None:
@@ -475,6 +480,14 @@ def _fill_with_remote(
 ) -> tuple[int, list[_Row]]:
     """After the in-reach listings come those offered online or by phone that were not already listed."""
     remote = _remote(conn, filters, now)
+    areas = _service_areas(conn)
+    if areas:  # a phone or online service for one area is offered only to searches there
+        kept = [c for c in remote if serves(areas.get(c.rowid, ()), place)]
+        if len(kept) < len(remote):
+            # Those also listed as local were counted in ``overlap``; they stay in the count.
+            gone = {c.rowid for c in remote} - {c.rowid for c in kept}
+            overlap -= len(gone & listed())
+            remote = kept
     skip = max(0, offset - local_count)
     if len(page) < limit and remote:
         seen = listed()
@@ -540,6 +553,7 @@ def search(
     now: dt.datetime,
     limit: int = 20,
     offset: int = 0,
+    intent: Intent | None = None,
 ) -> SearchResults:
     """One page of listings matching ``filters`` at ``now``, best first.
 
@@ -547,12 +561,22 @@ def search(
     is set.  Runs on a reader connection (``node.storage.store.read(search, ...)``).
     When nothing matches, ``suggestions`` says which filter to widen, and a
     likely typo in the words is corrected (``corrected_q``).
+
+    ``intent`` (from :func:`prepare`, for the public pages) asks for best-effort
+    matching of the words (see :func:`_best_rows`) instead of the exact
+    "every word must appear" rule the JSON API documents.
     """
     if filters.near and place is None:
         raise ValueError("search() needs the resolved place when filters.near is set (see resolve_place)")
-    total, page = _page(conn, filters, place, now, limit, offset)
     corrected = None
-    if total == 0 and filters.words:
+    if intent is not None and intent.empty:
+        filters = replace(filters, q="")  # only filler words: they decide nothing
+    if intent is not None and not intent.empty:
+        rows, corrected = _best_rows(conn, filters, place, now, intent)
+        total, page = len(rows), rows[offset : offset + limit]
+    else:
+        total, page = _page(conn, filters, place, now, limit, offset)
+    if total == 0 and filters.words and intent is None:
         fixed = _correct(conn, filters.words)
         if fixed is not None:
             retry = replace(filters, q=fixed)
@@ -684,6 +708,234 @@ def _correct(conn: sqlite3.Connection, ws: tuple[str, ...]) -> str | None:
             out.append(best[2])
             changed = True
     return " ".join(out) if changed else None
+
+
+# -- best effort: the public search page's words -------------------------------
+
+# The fields a word can be found in (FTS5 column filters), and what finding it there is worth:
+# the name and topics say what a listing is; the description only mentions things.  A word
+# found in several fields counts each (a name and a topic saying "anxiety" beat a topic alone).
+_FIELDS: Final = (
+    ("name", 3.0),
+    ("topics", 2.0),
+    ("audience", 1.5),
+    ("summary", 1.5),
+    ("area", 1.5),
+    ("description", 0.5),
+)
+TOPIC_WEIGHT: Final = 4.0  # a topic the vocabulary read from the words
+KIND_WEIGHT: Final = 3.0
+DELIVERY_WEIGHT: Final = 3.0
+WHEN_WEIGHT: Final = 4.0
+REMOTE_FACTOR: Final = 0.5  # an online or phone listing, weighed against one DISTANCE_HALF_KM away
+# Jobs, courses, documents and organisations come after support itself unless the words ask for them.
+SIDE_KINDS: Final = frozenset({"role", "training", "resource", "organisation"})
+SIDE_FACTOR: Final = 0.6
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A public search read as a person meant it: the filters, the place, and what the words ask for.
+
+    ``place_in_words`` is the postcode or place found in the words box (then
+    ``filters.near`` holds it and ``filters.q`` the rest of the words).
+    """
+
+    filters: Filters
+    place: Place | None
+    intent: Intent
+    place_in_words: str | None = None
+
+
+def _place_in_words(geo: Geo, q: str) -> tuple[Place, str, str] | None:
+    """A postcode, district, sector or place named in ``q``: (the place, the words naming it, the other words).
+
+    Uses ``Geo.find_in_text`` when the gazetteer provides it; otherwise tries
+    postcode-shaped words and runs of up to three words against ``Geo.lookup_place``.
+    """
+    find = getattr(geo, "find_in_text", None)
+    if find is not None:
+        found = find(q)
+        if found is None:
+            return None
+        resolution, rest = found
+        place = resolution.place
+        return place, place.label, str(rest)
+    ws = q.split()
+    for size in (3, 2, 1):
+        for i in range(len(ws) - size + 1):
+            text = " ".join(ws[i : i + size]).strip(",.")
+            if len(text) < 2 or text.lower() in FILLER:
+                continue
+            place = geo.lookup_place(text)
+            if place is not None:
+                return place, text, " ".join(ws[:i] + ws[i + size :])
+    return None
+
+
+def prepare(filters: Filters, geo: Geo | None = None) -> Prepared:
+    """Read a public search: the place (``near``, else one typed in the words box) and the words' intent.
+
+    Raises :class:`UnknownPlace` for a ``near`` we do not know.  The JSON API
+    does not use this: its ``q`` keeps the exact "every word" rule.
+    """
+    geo = geo or Geo.load()
+    place = resolve_place(filters, geo)
+    named = None
+    if place is None and filters.q:
+        found = _place_in_words(geo, filters.q)
+        if found is not None:
+            place, named, rest = found
+            filters = replace(filters, q=rest, near=named)
+    return Prepared(filters, place, read_words(filters.q), named)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    rowid: int
+    name: str
+    kind: str
+    delivery: str
+    lat: float | None
+    lon: float | None
+    topics: str
+    days: int
+    schedule: str | None
+
+
+def _term_query(column: str, term: str) -> str:
+    """One word in one column; prefix-matched from five letters ("carer" finds "carers", "men" not "mental")."""
+    quoted = '"' + term.replace('"', '""') + '"'
+    return f"{column} : {quoted}{'*' if len(term) >= 5 else ''}"
+
+
+def _term_hits(conn: sqlite3.Connection, term: str) -> dict[int, float]:
+    """Rowids containing ``term`` and the summed weights of the fields it is found in."""
+    out: dict[int, float] = {}
+    for column, weight in _FIELDS:
+        for (rowid,) in conn.execute(
+            "SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?", (_term_query(column, term),)
+        ):
+            out[rowid] = out.get(rowid, 0.0) + weight
+    return out
+
+
+_AREAS: dict[tuple[str, Any], dict[int, tuple[str, ...]]] = {}
+_AREAS_LOCK = threading.Lock()
+
+
+def _service_areas(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
+    """Rowid → service area for the listings that have one, read once per change of the directory."""
+    version = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    db = conn.execute("PRAGMA database_list").fetchone()[2] or str(id(conn))
+    key = (db, version)
+    with _AREAS_LOCK:
+        held = _AREAS.get(key)
+    if held is not None:
+        return held
+    found = {
+        int(rowid): tuple(str(a) for a in msgspec.json.decode(areas))
+        for rowid, areas in conn.execute(
+            "SELECT rowid, json_extract(payload, '$.service_area') FROM listings "
+            "WHERE instr(payload, '\"service_area\"') > 0 AND status != 'closed'"
+        )
+        if areas
+    }
+    with _AREAS_LOCK:
+        _AREAS.clear()
+        _AREAS[key] = found
+    return found
+
+
+def _best_rows(
+    conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, intent: Intent
+) -> tuple[list[_Row], str | None]:
+    """Listings fitting the filters, scored by how well they fit the words' intent (zero scores left out).
+
+    Each word scores by the best field it is found in (name, topics and
+    audience above summary and area, above description) times its rarity, so a
+    word found nowhere lowers no one and the listings matching most, and most
+    strongly, come first.  Topics, kinds, delivery and times the vocabulary read
+    add to the score.  With a place, the score is weighed by distance
+    (halving at :data:`DISTANCE_HALF_KM`); an online or phone listing counts as
+    :data:`REMOTE_FACTOR`.  Returns the rows and the words as corrected for typos.
+    """
+    total = int(conn.execute("SELECT count(*) FROM listing_facets").fetchone()[0]) or 1
+    hits: list[tuple[float, dict[int, float]]] = []
+    corrected = []
+    for term in intent.terms:
+        found = _term_hits(conn, term)
+        if not found and len(term) >= 4:
+            fixed = _correct(conn, (term,))
+            if fixed is not None:
+                term, found = fixed, _term_hits(conn, fixed)
+        corrected.append(term)
+        if found:
+            hits.append((math.log(1.0 + total / len(found)), found))
+    rowids: set[int] = set()
+    for _, found in hits:
+        rowids.update(found)
+    where, args = _where(replace(filters, q=""), place, now, "either")
+    extra = []
+    if intent.topics:
+        extra.append(" OR ".join("instr(l.topics, ' ' || ? || ' ') > 0" for _ in intent.topics))
+        args = [*args, *intent.topics]
+    if intent.kinds:
+        extra.append(f"l.kind IN ({','.join('?' * len(intent.kinds))})")
+        args = [*args, *sorted(intent.kinds)]
+    if intent.delivery:
+        extra.append(f"l.delivery IN ({','.join('?' * len(intent.delivery))})")
+        args = [*args, *sorted(intent.delivery)]
+    if intent.days:
+        extra.append("(l.days & ?) != 0")
+        args = [*args, intent.days]
+    if intent.when:
+        extra.append("l.schedule IS NOT NULL")
+    extra.append("l.rowid IN (SELECT value FROM json_each(?))")
+    args = [*args, msgspec.json.encode(sorted(rowids)).decode()]
+    sql = (
+        "SELECT l.rowid, l.name, l.kind, l.delivery, l.lat, l.lon, l.topics, l.days, l.schedule "
+        f"FROM listing_facets l WHERE {where} AND ({' OR '.join(extra)})"
+    )
+    span = when_days(filters.when, now) if filters.when else None
+    soft = replace(filters, when=intent.when) if intent.when else None
+    soft_span = when_days(intent.when, now) if intent.when else None
+    areas = _service_areas(conn) if place is not None else {}
+    weight = max((w for w, _ in hits), default=1.0)
+    out: list[_Row] = []
+    for row in conn.execute(sql, args):
+        c = _Candidate(*row)
+        cand = _Cand(c.rowid, c.name, c.delivery, c.lat, c.lon, c.schedule, 0.0)
+        if filters.when and _fits_when(cand, filters, now, span) is None:
+            continue
+        score = sum(w * found.get(c.rowid, 0.0) for w, found in hits)
+        score += weight * TOPIC_WEIGHT * sum(1 for t in intent.topics if f" {t} " in c.topics)
+        score += weight * KIND_WEIGHT * (c.kind in intent.kinds)
+        score += weight * DELIVERY_WEIGHT * (c.delivery in intent.delivery)
+        score += weight * WHEN_WEIGHT * bool(intent.days and c.days & intent.days)
+        if soft is not None and _fits_when(cand, soft, now, soft_span) is not None:
+            score += weight * WHEN_WEIGHT
+        if score <= 0:
+            continue
+        if c.kind in SIDE_KINDS and c.kind not in intent.kinds:
+            score *= SIDE_FACTOR
+        distance = None
+        group = 0
+        if place is not None:
+            ok, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
+            near = distance is not None and distance <= radius_km(filters, place)
+            served = areas.get(c.rowid, ())
+            if not near:
+                if not ok or not serves(served, place):
+                    continue
+                # A service for this very area is as good as a local one; one for anywhere weighs less.
+                group, score = 1, score * (1.0 if served else REMOTE_FACTOR)
+            else:
+                score /= 1.0 + distance / DISTANCE_HALF_KM
+        out.append(_Row(c.rowid, group, -score, distance, c.name))
+    out.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    changed = tuple(corrected) != intent.terms
+    return out, " ".join(corrected) if changed else None
 
 
 # -- who published it --------------------------------------------------------

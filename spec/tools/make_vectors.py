@@ -406,6 +406,8 @@ def payload_cases(c: Cast) -> list[dict[str, Any]]:
         ("tombstone", compact(tombstone(a)), "", ""),
         ("whitespace-around-json", b" \n\t" + good + b"\r\n ", "", ""),
         ("escaped-ascii-key", good.replace(b'"summary"', b'"\\u0073ummary"'), "", ""),
+        ("service-area", compact(record(a, delivery="phone", service_area=["Lambeth", "SW9"])), "", ""),
+        ("service-area-empty-name", compact(record(a, service_area=[""])), "invalid-record", "$.service_area[0]"),
         ("unknown-field-kept-for-forward-compatibility", compact(record(a, x_new={"deep": [1, 2, 3]})), "", ""),
         ("largest-safe-integer", compact(record(a, x_count=2**53 - 1)), "", ""),
         ("non-ascii-values", compact(record(a, name="Grŵp Lleisiau 👂")), "", ""),

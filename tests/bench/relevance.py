@@ -7,8 +7,8 @@ directory index, each under its own publisher, as a node holding its own
 listings and its two peers' would.  Each case in ``tests/bench/relevance/``
 (``cases.json``, and the held-out ``heldout.json`` reported beside it, never
 tuned on) is run through the path the public search page takes
-(:func:`node.directory.filters.parse_filters`, :func:`node.directory.search.resolve_place`,
-then :func:`node.directory.search.search`) with the clock fixed at Friday 4 December 2026, 17:30
+(:func:`node.directory.filters.parse_filters`, :func:`node.directory.search.prepare`,
+then :func:`node.directory.search.search` with the words' intent, best-effort) with the clock fixed at Friday 4 December 2026, 17:30
 London time.  A case succeeds when any listing it expects is in the first
 three results; its reciprocal rank is 1/rank of the first expected listing
 (0 when none is in the first 20).  A place the search does not recognise counts
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from node.directory.filters import FilterError, parse_filters
 from node.directory.schedule import LONDON
-from node.directory.search import resolve_place, search
+from node.directory.search import prepare, search
 from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
 from protocol.records import Record
@@ -76,11 +76,17 @@ def run_case(conn: object, case: dict[str, object]) -> Outcome:
     params = {k: str(case[k]) for k in ("q", "near") if case.get(k)}
     expect = set(case["expect"])  # type: ignore[arg-type]
     try:
-        filters = parse_filters(params)
-        place = resolve_place(filters)
+        prepared = prepare(parse_filters(params))
     except FilterError as e:
         return Outcome(case, None, [], error=f"{type(e).__name__}: {e}")
-    results = search(conn, filters, place=place, now=NOW, limit=DEPTH)  # type: ignore[arg-type]
+    results = search(
+        conn,  # type: ignore[arg-type]
+        prepared.filters,
+        place=prepared.place,
+        now=NOW,
+        limit=DEPTH,
+        intent=prepared.intent,
+    )
     top = [f"{names[h.publisher]}:{h.record.id}" for h in results.items]
     rank = next((i for i, key in enumerate(top, 1) if key in expect), None)
     return Outcome(case, rank, top)

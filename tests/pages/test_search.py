@@ -152,11 +152,13 @@ def test_closed_and_long_unchecked_listings_are_not_found(conn: sqlite3.Connecti
     assert "pudsey-carers-peer-circle" in ids  # stale, but shown with a flag
 
 
-def test_online_and_phone_listings_are_offered_near_any_place(conn: sqlite3.Connection) -> None:
+def test_online_and_phone_listings_are_offered_near_any_place_they_serve(conn: sqlite3.Connection) -> None:
     f = parse_filters({"near": "LS6"})
     hits = search(conn, f, place=resolve_place(f), now=NOW, limit=1000).items
     remote = {h.record.id for h in hits if h.remote}
-    assert {"national-peer-support-line", "weekend-peer-support-line", "online-evening-peer-group"} <= remote
+    assert {"national-peer-support-line", "leeds-peer-support-line", "online-evening-peer-group"} <= remote
+    # Lambeth's line and online group serve Lambeth only (service_area), so Leeds is not offered them.
+    assert not {"weekend-peer-support-line", "lambeth-online-evening-group"} & remote
     local = [h for h in hits if not h.remote]
     assert local and all(h.distance_km is not None and h.distance_km <= 10 for h in local)
     assert [h.distance_km for h in local] == sorted(h.distance_km for h in local)  # type: ignore[misc]
@@ -170,7 +172,8 @@ def test_online_and_phone_listings_are_offered_near_any_place(conn: sqlite3.Conn
 def test_this_weekend_finds_friday_night_crisis_support(conn: sqlite3.Connection) -> None:
     f = parse_filters({"near": "Leeds", "when": "this-weekend", "kind": "service"})
     ids = {h.record.id for h in search(conn, f, place=resolve_place(f), now=NOW).items}
-    assert {"the-lantern-evening-crisis-space", "national-peer-support-line", "weekend-peer-support-line"} <= ids
+    assert {"the-lantern-evening-crisis-space", "national-peer-support-line"} <= ids
+    assert "weekend-peer-support-line" not in ids  # Lambeth's line serves Lambeth (service_area)
     assert "leeds-peer-support-line" not in ids  # Monday to Thursday only
 
 
