@@ -84,10 +84,18 @@ def main() -> None:
     the node with `signpost serve`.  `signpost demo` shows three example
     networks working together.
     """
+    from node.storage.store import OWNER_ONLY_UMASK
+
+    # Everything a node process writes is owner-only whatever the umask (docs/security.md, "At rest").
+    os.umask(OWNER_ONLY_UMASK)
 
 
 def _config(directory: Path) -> Config:
-    return load_config(directory)
+    from node.storage.store import secure_node_directory
+
+    config = load_config(directory)
+    secure_node_directory(directory)
+    return config
 
 
 def _open_node(directory: Path):  # type: ignore[no-untyped-def]
@@ -587,7 +595,8 @@ async def _recover_from(
     from node.federation.recover import fetch_identity
     from node.publishing.keyops import recover_into
     from node.publishing.keystore import settle_staged_key
-    from node.storage.store import connect, init_schema, transaction
+    from node.publishing.lifecycle import write_private
+    from node.storage.store import connect, init_schema, secure_node_directory, transaction
 
     if not (publisher and name and url):
         raise NodeError("recovering from another node needs --publisher, --name and --url")
@@ -598,7 +607,8 @@ async def _recover_from(
     source = check_peer_url(source, allow_insecure_http=False)
     async with aiohttp.ClientSession() as session:
         log, versions = await fetch_identity(session, source, publisher)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secure_node_directory(directory)
     (directory / "keys").mkdir(mode=0o700, exist_ok=True)
     conn = connect(directory / "signpost.db")
     try:
@@ -612,7 +622,7 @@ async def _recover_from(
         settle_staged_key(directory / "keys", held.authorised)
     finally:
         conn.close()
-    (directory / "signpost.toml").write_text(render_config(name=name, url=url, port=port), "utf-8")
+    write_private(directory / "signpost.toml", render_config(name=name, url=url, port=port))
     return change
 
 

@@ -17,6 +17,7 @@ import contextlib
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,14 +37,72 @@ __all__ = [
     "request_scrub",
     "scrub",
     "SCHEMA_VERSION",
+    "OWNER_ONLY_UMASK",
+    "secure_node_directory",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# What every node process runs under: files 0600, directories 0700 (docs/security.md, "At rest").
+OWNER_ONLY_UMASK = 0o077
+_DB_FILES = ("", "-wal", "-shm", "-journal", ".state")
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    """Narrow ``path`` to ``mode`` if it is ours and wider; never follow a symlink."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if st.st_uid == os.getuid() and not stat.S_ISLNK(st.st_mode) and stat.S_IMODE(st.st_mode) & ~mode:
+        os.chmod(path, stat.S_IMODE(st.st_mode) & mode)
+
+
+def secure_node_directory(directory: Path) -> None:
+    """Refuse a node directory other users can write to; make what the node keeps there owner-only.
+
+    The database holds private addresses, reports and sessions, and
+    ``signpost.toml`` the console password's hash, so nothing the node writes
+    may be readable by other users whatever the umask it was started under.
+    A directory that others can *write* could have had its files swapped, so
+    the node does not start there until the coordinator has looked.
+    """
+    from node.core.errors import NodeError
+
+    try:
+        st = directory.stat()
+    except FileNotFoundError:
+        return
+    if stat.S_IMODE(st.st_mode) & (stat.S_IWGRP | stat.S_IWOTH):
+        raise NodeError(
+            f"{directory} can be changed by other users (mode {stat.S_IMODE(st.st_mode):o}), "
+            "so this node will not start there",
+            hint=f"check nothing in it was changed by someone else, then run: chmod 700 {directory}",
+        )
+    _owner_only(directory, 0o700)
+    for child in directory.iterdir():
+        if child.name == "keys" or child.name.startswith(("signpost.", "uploads", "logs")):
+            _owner_only(child, 0o700 if child.is_dir() and not child.is_symlink() else 0o600)
+            if child.is_dir() and not child.is_symlink():
+                for inner in child.iterdir():
+                    _owner_only(inner, 0o700 if inner.is_dir() else 0o600)
+
+
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection with the node's pragmas; autocommit, transactions are explicit."""
+    """A connection with the node's pragmas; autocommit, transactions are explicit.
+
+    The database file is created owner-only before SQLite opens it (SQLite
+    gives its WAL and shared-memory files the database's mode), and an
+    existing one and its companions are narrowed to 0600.
+    """
+    if str(path) != ":memory:":
+        path = Path(path)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        for suffix in _DB_FILES:
+            _owner_only(Path(str(path) + suffix), 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA journal_mode = WAL")
