@@ -62,6 +62,15 @@ class ImportBatch:
     problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
+    # Rows whose place was held back to its area because the sheet does not say which are public.
+    undeclared_venues: int = 0
+    # The sentence for the top of the dry run, summary and console preview about those rows.
+    venue_notice: str | None = None
+    # Listings that will show as out of date / be hidden because their "last checked" date is old.
+    stale: int = 0
+    hidden: int = 0
+    # The sentence for the top of the dry run and summary about those listings.
+    stale_notice: str | None = None
 
     @property
     def errors(self) -> list[Problem]:

@@ -28,11 +28,12 @@ for the revs each signed version gets.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from node.core.config import load_config
 from node.core.context import now_us as clock_now_us
@@ -62,14 +63,24 @@ Progress = Callable[[int, int], None]
 # -- read (and rows) ---------------------------------------------------------------
 
 
-def read(path: Path, *, progress: Progress | None = None) -> ImportBatch:
+def read(
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    venues: Literal["public", "private"] | None = None,
+) -> ImportBatch:
     """Stage 1 and 2: read ``path`` (CSV, XLSX or JSON Lines) into checked listings and problems.
 
+    ``venues`` is the coordinator's choice for a sheet that does not say which places are public
+    (``--venues``, the console's choice, a published sheet's setting): ``None`` shows only their
+    area (:attr:`ImportBatch.venue_notice` says so), ``"public"`` publishes them, ``"private"``
+    holds back every place.  Rows without a "last checked" date count as checked today.
     Raises :class:`node.importer.UnreadableFile` only when the file is not a spreadsheet at all.
     """
     from node.directory.geo import Geo
 
-    return read_listings(path, geo=Geo.load(), progress=progress)
+    today = dt.datetime.fromtimestamp(clock_now_us() / 1_000_000, tz=dt.UTC).date()
+    return read_listings(path, geo=Geo.load(), progress=progress, venues=venues, today=today)
 
 
 # -- plan --------------------------------------------------------------------------
@@ -216,6 +227,9 @@ class ImportResult:
                 for p in self.batch.problems
             ],
             "unknown_columns": self.batch.unknown_columns,
+            "undeclared_venues": self.batch.undeclared_venues,
+            "venue_notice": self.batch.venue_notice,
+            "stale": {"out_of_date": self.batch.stale, "hidden": self.batch.hidden, "notice": self.batch.stale_notice},
         }
 
 
@@ -247,7 +261,7 @@ def import_file(
 
 def render_plan(result: ImportResult, *, dry_run: bool) -> str:
     """The dry-run report a coordinator reads: what will be added, changed, deleted, rejected."""
-    lines = []
+    lines = [n for n in (result.batch.venue_notice, result.batch.stale_notice) if n]
     shown = preview(result.batch, result.plan)
     unit = shown.unit
     if shown.unknown_columns:

@@ -11,11 +11,13 @@ is checked by decoding it exactly as a receiver would
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -36,6 +38,21 @@ UNKNOWN_POSTCODE: Final = (
     "check it, or leave it blank and give the area in the description"
 )
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.I)
+_OUTCODE_ONLY = re.compile(r"^\s*([A-Z]{1,2}\d[A-Z\d]?)\s*$", re.I)
+# A "when" cell that is one date, with or without a time after it ("3/12/26 7pm", "Thursday 3 December 2026").
+_DATE_FIRST = re.compile(
+    r"^\s*((?:[a-z]+,?\s+)?\d{1,2}(?:st|nd|rd|th)?(?:\s+(?:of\s+)?[a-z]+\.?,?\s+|[/.\-]\d{1,2}[/.\-])\d{2,4})\b[\s,]*(.*)$",
+    re.I,
+)
+# A venue cell that names only a way of meeting remotely (``Zoom``, ``Online (Teams)``, ``Phone line``): the delivery.
+REMOTE_VENUE_WORDS: Final[dict[str, frozenset[str]]] = {
+    "online": frozenset({"zoom", "teams", "microsoft", "online", "virtual", "video", "google", "meet", "skype", "web"}),
+    "phone": frozenset({"phone", "telephone", "line", "helpline", "call", "calls", "by"}),
+}
+_REMOTE_FILLER: Final = frozenset(
+    {"via", "on", "and", "or", "the", "only", "a", "call", "meeting", "by", "link", "sent"}
+)
+Venues = Literal["public", "private"] | None
 _ID_MAX: Final = 80
 # Limits from protocol/records.py, so a long cell is cut with a warning rather than rejected.
 _LIMITS: Final[dict[str, int]] = {"name": 200, "summary": 500, "description": 8000, "audience": 200, "text": 200}
@@ -88,13 +105,39 @@ def _cut(value: str | None, limit: int) -> tuple[str | None, bool]:
 class RowReader:
     """Turns rows of one sheet into listings.  ``columns`` maps field → (column index, header)."""
 
-    def __init__(self, columns: dict[str, tuple[int, str]], *, geo: Geo, default_kind: str) -> None:
+    def __init__(
+        self,
+        columns: dict[str, tuple[int, str]],
+        *,
+        geo: Geo,
+        default_kind: str,
+        privacy_sense: Literal["private", "public"] = "private",
+        venues: Venues = None,
+        today: dt.date | None = None,
+    ) -> None:
         self.columns = columns
         self.geo = geo
         self.default_kind = default_kind
+        self.privacy_sense = privacy_sense
+        self.venues = venues
+        self.today = today
+        self.has_privacy_column = "private" in columns
+        # Rows whose place was held back to its area because the sheet does not say which are public.
+        self.undeclared_venues = 0
 
     def read(self, rownum: int, row: list[CellValue]) -> tuple[Listing | None, list[Problem]]:
+        if self._section_heading(row):
+            return None, []
         return _Row(self, rownum, row).build()
+
+    def _section_heading(self, row: list[CellValue]) -> bool:
+        """A row with only its name cell filled, in capitals or starting "Section": a heading between listings."""
+        at = self.columns["name"][0] if "name" in self.columns else None
+        if at is None or at >= len(row):
+            return False
+        filled = [i for i, v in enumerate(row) if v is not None and not (isinstance(v, str) and not v.strip())]
+        name = text(row[at]) or ""
+        return filled == [at] and (name.isupper() or name.lower().startswith("section "))
 
 
 class _Row:
@@ -162,15 +205,18 @@ class _Row:
         if topics := self._topics():
             fields["topics"] = topics
         delivery = self.parse("delivery", cells.parse_delivery)
+        remote = self._remote_venue()
+        if remote and not delivery:
+            delivery = remote
         if delivery:
             fields["delivery"] = delivery
-        private = self._private()
+        private = self._private(has_place=not remote and self._has_place())
         if private:
             fields["private"] = True
         schedule = self._schedule()
         if schedule:
             fields["schedule"] = schedule
-        location, place = self._location(private)
+        location, place = self._remote_area() if remote else self._location(private)
         if location:
             fields["location"] = location
         if join := self._join():
@@ -183,6 +229,7 @@ class _Row:
             fields["languages"] = languages
         if contact := self._contact():
             fields["contact"] = contact
+        self._check_free_text(fields, private=private)
         if website := self.parse("website", cells.parse_url):
             fields["website"] = website
         if organisation:
@@ -226,14 +273,44 @@ class _Row:
             return slug
         return listing_id(name, organisation) if name else None
 
-    def _private(self) -> bool:
-        reading = privacy.read_private(self.raw("private"))
-        if reading.unclear is not None:
-            self.warn("private", f"{reading.unclear}; treated as private, so the address is not published")
-        return reading.value
+    def _has_place(self) -> bool:
+        return any(self.raw(f) is not None for f in ("venue", "address", "postcode"))
+
+    def _remote_venue(self) -> str | None:
+        """``online`` or ``phone`` when the venue cell names only a remote way of meeting, else ``None``."""
+        raw = self.text("venue") or (self.text("address") if self.raw("postcode") is None else None)
+        if raw is None:
+            return None
+        words = set(cells.fold(raw).split())
+        for delivery, vocabulary in REMOTE_VENUE_WORDS.items():
+            if words & (vocabulary - {"by", "line", "call", "calls", "web", "meet", "google", "microsoft"}) and (
+                words <= vocabulary | _REMOTE_FILLER
+            ):
+                return delivery
+        return None
+
+    def _private(self, *, has_place: bool) -> bool:
+        """Whether the place is held back to its area: fails closed (docs/architecture.md, privacy).
+
+        With a privacy column, the row's answer decides and a blank or unclear one is private; without one,
+        every place is held back unless the caller chose ``venues="public"``.  ``venues="private"`` holds back all.
+        """
+        if self.r.venues == "private":
+            return True
+        if not self.r.has_privacy_column:
+            if self.r.venues == "public" or not has_place:
+                return False
+            self.r.undeclared_venues += 1
+            return True
+        reading = privacy.read_private(self.raw("private"), sense=self.r.privacy_sense)
+        if reading.unclear is not None and has_place:
+            self.warn("private", f"{reading.unclear}; treated as private, so only the area is published")
+        return reading.value if has_place else bool(reading.value and reading.unclear is None)
 
     def _postcode(self, venue: str | None, address: str | None) -> str | None:
         raw = self.text("postcode")
+        if raw is not None and _OUTCODE_ONLY.match(raw):
+            return None
         if raw is not None:
             norm = Geo.normalise_postcode(raw)
             if norm is None:
@@ -252,6 +329,9 @@ class _Row:
         if not private:
             # What a public listing shows is cut to the record's limit, with a warning, rather than refused.
             venue, address = self._cut_place(venue, "venue"), self._cut_place(address, "address")
+        district = self._district()
+        if district is not None:
+            return self._district_location(district, private, venue, address)
         found = privacy.where(self.r.geo, private=private, venue=venue, address=address, postcode=postcode)
         if found.problem == "no_postcode":
             self.warn(
@@ -260,6 +340,76 @@ class _Row:
         elif found.problem == "unknown_postcode":
             self.error(postcode_field, UNKNOWN_POSTCODE)
         return found.location, found.place
+
+    def _remote_area(self) -> tuple[dict[str, Any] | None, None]:
+        """A phone line or online group with a postcode shows the area it serves, never a street."""
+        district = self._district()
+        postcode = None if district else self._postcode(None, None)
+        if district:
+            found = self.r.geo.lookup_outcode(district)
+            label = district
+        elif postcode:
+            found = self.r.geo.lookup_postcode(postcode)
+            label = postcode.split(" ")[0]
+        else:
+            return None, None
+        if found is None:
+            return None, None
+        return {
+            "type": "area",
+            "area": found.district_name,
+            "postcode_area": label,
+            "lat": f"{found.lat:.5f}",
+            "lon": f"{found.lon:.5f}",
+        }, None
+
+    def _district(self) -> str | None:
+        """A postcode cell holding only the district ("LS1", "SE11"), read as that district."""
+        raw = self.text("postcode")
+        m = _OUTCODE_ONLY.match(raw) if raw else None
+        return m.group(1).upper() if m else None
+
+    def _district_location(
+        self, outcode: str, private: bool, venue: str | None, address: str | None
+    ) -> tuple[dict[str, Any] | None, PrivatePlace | None]:
+        found = self.r.geo.lookup_outcode(outcode)
+        if found is None:
+            self.error("postcode", UNKNOWN_POSTCODE)
+            return None, None
+        area = {"area": found.district_name, "lat": f"{found.lat:.5f}", "lon": f"{found.lon:.5f}"}
+        if private:
+            place = PrivatePlace(venue, address, None) if (venue or address) else None
+            return {"type": "area", "postcode_area": outcode, **area}, place
+        location: dict[str, Any] = {"type": "public", **area}
+        if venue:
+            location["name"] = self._cut_place(venue, "venue")
+        if address:
+            location["address"] = self._cut_place(address, "address")
+        return location, None
+
+    def _check_free_text(self, fields: dict[str, Any], *, private: bool) -> None:
+        """Hold back free text that gives away a private place, or contact details not consented to."""
+        contact = fields.get("contact") or {}
+        allowed = {v for k, v in contact.items() if k in ("email", "phone") and isinstance(v, str)}
+        for key, field in (("summary", "summary"), ("description", "description"), ("join", "join")):
+            value = fields.get(key)
+            body = value.get("details") if isinstance(value, dict) else value
+            if not isinstance(body, str):
+                continue
+            found = privacy.details_in_text(body, private=private, consented=allowed)
+            if not found:
+                continue
+            if isinstance(value, dict):
+                value.pop("details", None)
+                value.pop("url", None)
+            else:
+                del fields[key]
+            self.warn(
+                field,
+                f"not published because it holds {' and '.join(found)}"
+                + (" of a private group" if private else " not consented to")
+                + "; take them out of this cell (the address column keeps the place privately)",
+            )
 
     def _cut_place(self, value: str | None, field: str) -> str | None:
         cut, was_cut = _cut(value, 200)
@@ -283,8 +433,28 @@ class _Row:
             # A real time cell from XLSX, or Excel's fraction of a day.
             times = self.parse("time", cells.parse_time_range)
             time_text = _clock_text(times) if times else None
+        days = self.text("days")
+        raw_days = self.raw("days")
+        if isinstance(raw_days, (dt.date, dt.datetime)) and date is None:
+            date = raw_days if not isinstance(raw_days, dt.datetime) else raw_days.date()
+            days = None
+            if isinstance(raw_days, dt.datetime) and raw_days.time() != dt.time(0) and times is None:
+                times = TimeRange(raw_days.strftime("%H:%M"), None)
+        elif days and date is None and (m := _DATE_FIRST.match(days)):
+            try:
+                date = cells.parse_date(m.group(1))
+            except CellError:
+                pass
+            else:
+                days = None
+                if m.group(2) and time_text is None and times is None:
+                    time_text = m.group(2)
+                    if closes:
+                        # "3/12/26 7pm" with only a "To" column: the start is in the date cell.
+                        with contextlib.suppress(CellError):
+                            times, time_text = TimeRange(cells.parse_time(m.group(2)), closes), None
         result = parse_schedule(
-            days=self.text("days"),
+            days=days,
             frequency=self.text("frequency"),
             time=time_text,
             times=times,
@@ -307,9 +477,17 @@ class _Row:
         email = self.parse("contact_email", cells.parse_email) or email
         phone = self.parse("contact_phone", cells.parse_phone) or phone
         consent = privacy.read_consent(self.raw("consent"))
-        decision = privacy.contact_to_publish(name[:200] if name else name, email, phone, consent=consent.value)
+        decision = privacy.contact_to_publish(
+            name[:200] if name else name, email, phone, consent=consent.value, channels=consent.channels
+        )
         if consent.unclear is not None and decision.withheld:
-            self.warn("consent", f"{consent.unclear}; contact details are not published unless it says Yes")
+            self.warn(
+                "consent", f"{consent.unclear}; contact details not published (only an explicit Yes publishes them)"
+            )
+        elif decision.withheld and consent.value:
+            self.warn(
+                "consent", f"consent names only {', '.join(sorted(consent.channels or ()))}; the rest was held back"
+            )
         elif decision.withheld:
             field = (
                 "consent"
@@ -361,11 +539,11 @@ class _Row:
         return role or None
 
     def _reviewed(self) -> str | None:
-        for field in ("reviewed", "timestamp"):
-            if self.raw(field) is not None:
-                found = self.parse(field, cells.parse_date, fatal=True)
-                return found.isoformat() if found else None
-        return None
+        """The "last checked" column, else the import day: a form's Timestamp is when it was filled in, not checked."""
+        if self.raw("reviewed") is not None:
+            found = self.parse("reviewed", cells.parse_date, fatal=True)
+            return found.isoformat() if found else None
+        return self.r.today.isoformat() if self.r.today else None
 
 
 def _clock_text(times: TimeRange) -> str:

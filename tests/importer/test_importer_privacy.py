@@ -88,9 +88,11 @@ def test_a_private_group_without_a_postcode_publishes_no_place_from_either_path(
 
 
 def test_an_unclear_private_answer_is_private_and_an_unclear_consent_is_no_consent() -> None:
-    assert privacy.read_private("maybe") == privacy.Reading(True, "'maybe' is not yes or no; write Yes or No")
+    assert privacy.read_private("maybe") == privacy.Reading(True, "'maybe' is not a clear Yes or No")
     assert privacy.read_consent("maybe").value is False and privacy.read_consent("maybe").unclear
-    assert privacy.read_private(None) == privacy.read_consent("  ") == privacy.Reading(False)
+    # A blank privacy answer fails closed (private); a blank consent is no consent.
+    assert privacy.read_private(None) == privacy.Reading(True, "no answer")
+    assert privacy.read_consent("  ") == privacy.Reading(False)
     assert privacy.read_private("Private").value and privacy.read_consent("Yes please").value
 
 

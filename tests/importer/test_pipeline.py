@@ -116,3 +116,16 @@ def test_planning_one_listing_writes_nothing(test_node: NodeHandle) -> None:
     finally:
         conn.close()
     assert [p.action for p in planned.items] == ["add"] and test_node.query("SELECT id FROM listings") == []
+
+
+def test_the_dry_run_and_the_summary_open_with_the_venue_notice(test_node: NodeHandle, tmp_path: Path) -> None:
+    path = tmp_path / "no-privacy.csv"
+    path.write_text("Group name,Venue,Postcode\nA,12 Oak Road,LS6 3QR\nB,Library,LS8 2HH\n", "utf-8")
+    result = import_file(test_node.directory, path, dry_run=True, replace=False)
+    assert result.batch.undeclared_venues == 2
+    for dry_run in (True, False):
+        first = render_plan(result, dry_run=dry_run).splitlines()[0]
+        assert first.startswith("2 meeting places will show only their area because the sheet does not say")
+    assert "LS6 3QR" not in str([x.fields for x in result.batch.listings])
+    public = read(path, venues="public")
+    assert public.venue_notice is None and public.listings[0].fields["location"]["postcode"] == "LS6 3QR"
