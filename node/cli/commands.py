@@ -172,7 +172,8 @@ def init(
     click.echo(f"Publisher id: {result.publisher}")
     click.echo("")
     click.echo("Your recovery words. Write them on paper and keep them somewhere safe, away from this computer.")
-    click.echo("They are the only way to rebuild this node's identity if its keys are lost or stolen:")
+    click.echo("They are the only way to rebuild this node's identity if its keys are lost or stolen,")
+    click.echo("and the only copy: this node keeps just the public half of the recovery key.")
     click.echo("")
     words = result.recovery_words.split()
     for i in range(0, 24, 6):
@@ -398,6 +399,7 @@ def sync(directory: Path, as_json: bool) -> None:
 def status(directory: Path, as_json: bool) -> None:
     """Peers, last success, errors, counts, and listings that may be out of date."""
     from node.federation.health import read_status, render_status
+    from node.publishing.keystore import recovery_key_on_disk
     from node.storage.store import connect
 
     config = _config(directory)
@@ -406,10 +408,16 @@ def status(directory: Path, as_json: bool) -> None:
         report = read_status(conn)
     finally:
         conn.close()
+    on_disk = recovery_key_on_disk(directory)
     if as_json:
-        _echo_json(report)
+        _echo_json({**report, "recovery_key_on_disk": on_disk})
     else:
         click.echo(render_status(report))
+        if on_disk:
+            click.echo(
+                "Warning: the recovery key is stored on this machine beside the signing key; once your 24 words "
+                f"are safe on paper, remove it with: signpost keys forget-recovery --dir {directory}"
+            )
 
 
 # --------------------------------------------------------------------- check-feed
@@ -471,19 +479,45 @@ def keys() -> None:
     """Show, rotate or recover this node's keys (its publisher id never changes)."""
 
 
-def _read_words(words_file: Path | None) -> str | None:
+WORDS_STDIN_OPTION = click.option(
+    "--words-stdin", is_flag=True, help="Read the 24 recovery words from standard input (for scripts)."
+)
+
+
+def _read_words(words_file: Path | None, words_stdin: bool = False) -> str | None:
+    """The recovery words: from standard input, a file, or typed when asked; ``None`` if none can be had."""
+    if words_stdin:
+        return sys.stdin.read()
     if words_file is not None:
         return words_file.read_text("utf-8")
     if sys.stdin.isatty():
-        return str(click.prompt("Type your 24 recovery words", hide_input=False))
+        return str(click.prompt("Type your 24 recovery words", hide_input=True))
     return None
+
+
+_NEED_WORDS = (
+    "this needs your 24 recovery words (this node does not keep the recovery key); "
+    "type them when asked, or pass them on standard input with --words-stdin"
+)
+
+
+def _forget_recovery(directory: Path, words: str | None) -> None:
+    from node.publishing.keystore import forget_recovery_key
+
+    if forget_recovery_key(directory, words):
+        click.echo("Removed the recovery key from this machine; your 24 words are now its only copy.")
+    else:
+        click.echo("This node does not keep its recovery key on disk; nothing to do.")
 
 
 @keys.command("show")
 @DIR_OPTION
 @friendly
 def keys_show(directory: Path) -> None:
-    """The publisher id, signing and recovery keys, and the key log in plain words."""
+    """The publisher id, signing and recovery keys, and the key log in plain words.
+
+    A node that still keeps its recovery key on disk is offered the move to words only.
+    """
     from node.publishing.keyops import describe_keys
     from node.storage.ledger import load_keylog
     from node.storage.store import connect
@@ -499,6 +533,38 @@ def keys_show(directory: Path) -> None:
     if log is None:
         raise click.ClickException("this node has no key log")
     click.echo("\n".join(describe_keys(log)))
+    from node.publishing.keystore import recovery_key_on_disk
+
+    if recovery_key_on_disk(directory):
+        click.echo("")
+        click.echo(
+            "Warning: the recovery key is stored on this machine beside the signing key, so one stolen copy of "
+            "this folder could take over your identity. Once your 24 recovery words are safe on paper, remove it "
+            f"with: signpost keys forget-recovery --dir {directory}"
+        )
+        if sys.stdin.isatty() and click.confirm("Remove it now (you will be asked for the words)?", default=False):
+            _forget_recovery(directory, _read_words(None))
+
+
+@keys.command("forget-recovery")
+@DIR_OPTION
+@WORDS_STDIN_OPTION
+@click.option("--yes", is_flag=True, help="Remove it without checking the words (you are sure you have them).")
+@friendly
+def keys_forget_recovery(directory: Path, words_stdin: bool, yes: bool) -> None:
+    """Remove the recovery key from this machine, keeping only your 24 words (nodes made before they were enough).
+
+    The words are checked against the key first (typed when asked, or
+    --words-stdin); --yes removes it without checking.
+    """
+    _config(directory)
+    words = _read_words(None, words_stdin) if words_stdin or not yes else None
+    if words is None and not yes:
+        raise click.ClickException(
+            "give your 24 recovery words to check them before the key is removed: type them when asked, "
+            "pass them with --words-stdin, or pass --yes if you are sure you have them"
+        )
+    _forget_recovery(directory, words)
 
 
 @keys.command("rotate")
@@ -508,21 +574,24 @@ def keys_show(directory: Path) -> None:
     "--words-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Read the recovery words from this file (if the recovery key is not on this machine).",
+    help="Read the recovery words from this file.",
 )
+@WORDS_STDIN_OPTION
 @friendly
-def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
-    """Start using a new signing key (planned), or revoke a compromised one (--revoke)."""
+def keys_rotate(directory: Path, revoke: bool, words_file: Path | None, words_stdin: bool) -> None:
+    """Start using a new signing key (planned), or revoke a compromised one (--revoke).
+
+    Either needs the 24 recovery words (typed when asked, or --words-stdin).
+    """
     from node.publishing.keyops import rotate_in_place
+    from node.publishing.keystore import recovery_key_on_disk
 
     config = _config(directory)
     words = None
-    if not (directory / "keys" / "recovery.key").exists():
-        words = _read_words(words_file)
-        if words is None:
-            raise click.ClickException("the recovery key is not on this machine: pass --words-file FILE")
-    elif words_file is not None:
-        words = words_file.read_text("utf-8")
+    if words_stdin or words_file is not None or not recovery_key_on_disk(directory):
+        words = _read_words(words_file, words_stdin)
+        if not words:
+            raise click.ClickException(_NEED_WORDS)
     change = rotate_in_place(directory, config.db_path, revoke=revoke, words=words)
     click.echo(f"New signing key {change.new_keyid} for {change.publisher}.")
     if change.revoked:
@@ -554,6 +623,7 @@ def keys_rotate(directory: Path, revoke: bool, words_file: Path | None) -> None:
     default=None,
     help="Read the 24 recovery words from this file.",
 )
+@WORDS_STDIN_OPTION
 @friendly
 def keys_recover(
     directory: Path,
@@ -563,6 +633,7 @@ def keys_recover(
     url: str | None,
     port: int,
     words_file: Path | None,
+    words_stdin: bool,
 ) -> None:
     """Rebuild this node's identity from its recovery words, revoking the old signing key.
 
@@ -571,9 +642,9 @@ def keys_recover(
     --name and --url: the key log and listings are fetched from there,
     verified, and re-signed under a new key.
     """
-    words = _read_words(words_file)
+    words = _read_words(words_file, words_stdin)
     if not words:
-        raise click.ClickException("give the recovery words: --words-file FILE (or type them when asked)")
+        raise click.ClickException(_NEED_WORDS)
     if source is None:
         from node.publishing.keyops import rotate_in_place
 

@@ -134,8 +134,8 @@ def _recovery_key(directory: Path, words: str | None) -> Any:
     path = directory / "keys" / RECOVERY_FILE
     if not path.exists():
         raise KeyFileError(
-            "the recovery key is not on this machine",
-            hint="give your 24 recovery words (signpost keys rotate --words-file FILE, or type them when asked)",
+            "the recovery key is not kept on this machine, so its 24 words are needed",
+            hint="type them when asked, or pass them on standard input with --words-stdin",
         )
     return read_key(path)
 

@@ -1,8 +1,11 @@
 """Private key files in the node directory (mode 0600) and recovery words.
 
 The signing key signs records day to day; the recovery key only signs
-key-log entries and is also given to the coordinator once as 24 BIP-39
-words, so the node's identity can be rebuilt on a new machine.
+key-log entries.  It is given to the coordinator once, as 24 BIP-39 words,
+and is not kept on disk: a stolen node directory must not be enough to fork
+the key log (docs/security.md, "Recovery key").  Nodes made before that kept
+``keys/recovery.key``; :func:`forget_recovery_key` removes it once the
+coordinator has the words.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ __all__ = [
     "new_key",
     "stage_signing_key",
     "settle_staged_key",
+    "recovery_key_on_disk",
+    "forget_recovery_key",
 ]
 
 SIGNING_FILE = "signing.key"
@@ -122,3 +127,34 @@ def settle_staged_key(keys_dir: Path, authorised: frozenset[str]) -> None:
     if current.exists():
         current.rename(keys_dir / f"{SIGNING_FILE}.retired-{time.time_ns()}")
     os.replace(staged, current)
+
+
+def recovery_key_on_disk(directory: Path) -> bool:
+    """Whether this node still keeps its recovery key beside the signing key (nodes made before it stopped)."""
+    return (directory / "keys" / RECOVERY_FILE).exists()
+
+
+def forget_recovery_key(directory: Path, words: str | None) -> bool:
+    """Remove ``keys/recovery.key``; with ``words``, only if they are that key's words.
+
+    The file is overwritten before it is unlinked.  Returns whether a key was removed.
+    """
+    from protocol.keys import keyid_for
+
+    path = directory / "keys" / RECOVERY_FILE
+    if not path.exists():
+        return False
+    if words is not None:
+        held = read_key(path)
+        if keyid_for(key_from_words(words).public_key()) != keyid_for(held.public_key()):
+            raise KeyFileError(
+                "those words are not this node's recovery key, so it was kept",
+                hint="check them against what you wrote down at `signpost init`",
+            )
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.write(b"\0" * size)
+        f.flush()
+        os.fsync(f.fileno())
+    path.unlink()
+    return True

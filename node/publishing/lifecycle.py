@@ -44,10 +44,12 @@ def init_node(
     license: str = DEFAULT_LICENSE,
     contact: str | None = None,
     password_hash: str | None = None,
+    keep_recovery_key: bool = False,
 ) -> Initialised:
     """Create a new node; refuse to touch a directory that already holds one.
 
-    Everything is created owner-only (0700 directories, 0600 files) whatever
+    Only the public half of the recovery key is kept (in the key log): the
+    returned words are the one copy of it.  Everything is created owner-only (0700 directories, 0600 files) whatever
     the umask, and a directory other users can write is refused
     (docs/security.md, "At rest").
     """
@@ -61,7 +63,8 @@ def init_node(
     os.chmod(keys_dir, 0o700)
     signing, recovery = new_key(), new_key()
     write_key(keys_dir / SIGNING_FILE, signing)
-    write_key(keys_dir / RECOVERY_FILE, recovery)
+    if keep_recovery_key:  # only for tests and tools that imitate a node made before the words-only rule
+        write_key(keys_dir / RECOVERY_FILE, recovery)
     now = now_us()
     genesis = make_genesis([keyid_for(signing.public_key())], recovery, created=rfc3339(now))
     log = verify_keylog([genesis])

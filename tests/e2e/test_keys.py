@@ -28,7 +28,7 @@ def test_planned_rotation_keeps_every_copy_verifying(tmp_path: Path) -> None:
         signpost("sync", "--dir", str(york.directory))
         [old_key] = keyids(york, leeds.publisher)
 
-        out = signpost("keys", "rotate", "--dir", str(leeds.directory)).stdout
+        out = signpost("keys", "rotate", "--words-stdin", "--dir", str(leeds.directory), input=leeds.words).stdout
         assert "retired" in out
         leeds.publish([group(99)])
         [new_key] = keyids(leeds, leeds.publisher) - {old_key}
@@ -107,7 +107,11 @@ def test_compromise_revokes_and_resigns_everything_in_one_step(tmp_path: Path) -
         signpost("follow", leeds.url, "--publisher", leeds.publisher, "--dir", str(national.directory))
         signpost("sync", "--dir", str(national.directory))
         [old_key] = keyids(national, leeds.publisher)
-        out = signpost("keys", "rotate", "--revoke", "--dir", str(leeds.directory)).stdout
+        refused = signpost("keys", "rotate", "--revoke", "--dir", str(leeds.directory), check=False)
+        assert refused.returncode == 1 and "--words-stdin" in refused.stderr and "Traceback" not in refused.stderr
+        out = signpost(
+            "keys", "rotate", "--revoke", "--words-stdin", "--dir", str(leeds.directory), input=leeds.words
+        ).stdout
         assert "re-signed 10" in out
         [new_key] = keyids(leeds, leeds.publisher)
         signpost("sync", "--dir", str(national.directory))
@@ -135,3 +139,43 @@ def test_a_node_restored_from_an_older_backup_never_reuses_a_rev_and_starts_a_ne
     leeds.publish([group(2, summary="Re-entered after the restore.")])
     [(rev, change)] = leeds.query("SELECT rev, change FROM versions WHERE id = 'group-000002'")
     assert rev > max(issued) and change > high_water
+
+
+def test_init_prints_the_words_and_keeps_only_the_public_half(tmp_path: Path) -> None:
+    d = tmp_path / "leeds"
+    out = signpost("init", "--dir", str(d), "--name", "Leeds", "--url", "http://127.0.0.1:9", "--password", "").stdout
+    assert "only copy" in out and " 24. " in out
+    assert sorted(p.name for p in (d / "keys").iterdir()) == ["signing.key"]
+
+
+def test_wrong_words_are_refused_in_one_sentence(tmp_path: Path) -> None:
+    leeds = make_node(tmp_path / "leeds", "Leeds")
+    other = make_node(tmp_path / "other", "Other")
+    done = signpost(
+        "keys", "rotate", "--revoke", "--words-stdin", "--dir", str(leeds.directory), input=other.words, check=False
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "not one this node's key log trusts" in done.stderr
+
+
+def test_an_older_node_with_its_recovery_key_on_disk_is_offered_the_move(tmp_path: Path) -> None:
+    from node.publishing.keystore import RECOVERY_FILE, key_from_words, write_key
+
+    leeds = make_node(tmp_path / "leeds", "Leeds")
+    keyfile = leeds.directory / "keys" / RECOVERY_FILE
+    write_key(keyfile, key_from_words(leeds.words))  # as nodes made before the words-only rule kept it
+    d = str(leeds.directory)
+    assert "forget-recovery" in signpost("status", "--dir", d).stdout
+    assert "forget-recovery" in signpost("keys", "show", "--dir", d).stdout
+    unconfirmed = signpost("keys", "forget-recovery", "--dir", d, check=False)
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr and "--words-stdin" in unconfirmed.stderr
+    other = make_node(tmp_path / "other", "Other")
+    wrong = signpost("keys", "forget-recovery", "--words-stdin", "--dir", d, input=other.words, check=False)
+    assert wrong.returncode == 1 and keyfile.exists(), "wrong words keep the key"
+    signpost("keys", "forget-recovery", "--words-stdin", "--dir", d, input=leeds.words)
+    assert not keyfile.exists()
+    assert "forget-recovery" not in signpost("status", "--dir", d).stdout
+    assert "recovery_key_on_disk" in signpost("status", "--json", "--dir", d).stdout
+    write_key(keyfile, key_from_words(leeds.words))
+    signpost("keys", "forget-recovery", "--yes", "--dir", d)
+    assert not keyfile.exists()

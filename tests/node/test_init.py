@@ -10,6 +10,7 @@ import pytest
 from node.core.errors import KeyFileError, NodeError
 from node.publishing.keystore import RECOVERY_FILE, key_from_words, read_key
 from node.publishing.lifecycle import init_node
+from node.storage.ledger import load_keylog
 from node.storage.store import connect, get_meta
 from nodeutil import signpost
 from protocol.keys import keyid_for
@@ -19,8 +20,8 @@ def test_init_creates_config_keys_keylog_and_wal_database(tmp_path: Path) -> Non
     result = init_node(tmp_path / "n", name="Leeds", url="http://127.0.0.1:9999", port=9999)
     d = tmp_path / "n"
     assert (d / "signpost.toml").read_text().count('name = "Leeds"') == 1
-    for name in ("signing.key", "recovery.key"):
-        assert stat.S_IMODE((d / "keys" / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((d / "keys" / "signing.key").stat().st_mode) == 0o600
+    assert not (d / "keys" / RECOVERY_FILE).exists(), "the recovery key lives only in the words"
     conn = connect(d / "signpost.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert get_meta(conn, "publisher") == result.publisher
@@ -28,11 +29,21 @@ def test_init_creates_config_keys_keylog_and_wal_database(tmp_path: Path) -> Non
     assert result.publisher.startswith("sp1:") and len(result.publisher) == 30
 
 
-def test_recovery_words_rebuild_the_recovery_key(tmp_path: Path) -> None:
+def test_recovery_words_rebuild_the_recovery_key_the_key_log_trusts(tmp_path: Path) -> None:
     result = init_node(tmp_path / "n", name="Leeds", url="http://127.0.0.1:9999")
     recovered = key_from_words(result.recovery_words)
+    conn = connect(tmp_path / "n" / "signpost.db")
+    try:
+        log = load_keylog(conn, result.publisher)
+    finally:
+        conn.close()
+    assert log is not None and log.recovery == {keyid_for(recovered.public_key())}
+
+
+def test_a_kept_recovery_key_matches_its_words(tmp_path: Path) -> None:
+    result = init_node(tmp_path / "n", name="Leeds", url="http://127.0.0.1:9999", keep_recovery_key=True)
     stored = read_key(tmp_path / "n" / "keys" / RECOVERY_FILE)
-    assert keyid_for(recovered.public_key()) == keyid_for(stored.public_key())
+    assert keyid_for(key_from_words(result.recovery_words).public_key()) == keyid_for(stored.public_key())
 
 
 def test_a_miscopied_recovery_word_is_caught(tmp_path: Path) -> None:
