@@ -28,6 +28,8 @@ __all__ = [
     "render_config",
     "update_config",
     "write_password_hash",
+    "PlacePoint",
+    "write_place",
     "CONFIG_NAME",
     "DEFAULT_LICENSE",
 ]
@@ -67,11 +69,23 @@ class ImportSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     sheet_interval: Annotated[float, Meta(ge=60)] = 3600.0
 
 
+class PlacePoint(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A coordinator's place name given as a point: ``"Hyde Park" = { lat = 53.8125, lon = -1.5660 }``."""
+
+    lat: Annotated[float, Meta(ge=-90, le=90)]
+    lon: Annotated[float, Meta(ge=-180, le=180)]
+
+
 class Config(Struct, kw_only=True, forbid_unknown_fields=True):
     node: NodeSettings
     sync: SyncSettings = msgspec.field(default_factory=SyncSettings)
     admin: AdminSettings = msgspec.field(default_factory=AdminSettings)
     import_: ImportSettings = msgspec.field(default_factory=ImportSettings, name="import")
+    # Place names for this node's own area that the gazetteer lacks ("Chapeltown" = "LS7"); they win over
+    # it for this node's searches (node.directory.geo, rule 2).  Checked against the postcode data at start.
+    places: dict[Annotated[str, Meta(min_length=1, max_length=80)], str | PlacePoint] = msgspec.field(
+        default_factory=dict
+    )
     directory: Path = Path(".")
 
     @property
@@ -181,6 +195,39 @@ def update_config(
     if comment:
         item.comment(comment)
     table[key] = item
+    text = tomlkit.dumps(doc)
+    _parse(text, path)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+
+
+def write_place(directory: Path, name: str, value: str | PlacePoint | None) -> None:
+    """Add, change (``value``) or remove (``None``) one ``[places]`` name in ``signpost.toml``.
+
+    Like :func:`update_config`: tomlkit keeps the rest of the file as written, and the new
+    text must load as a valid config before it replaces the old one.
+    """
+    path = directory / CONFIG_NAME
+    load_config(directory)
+    doc = tomlkit.parse(path.read_text("utf-8"))
+    table = doc.get("places")
+    if table is None:
+        if value is None:
+            return
+        table = tomlkit.table()
+        doc.add("places", table)
+    elif not isinstance(table, Table):
+        raise ConfigError(f"{path}: [places] is not a table")
+    if value is None:
+        if name in table:
+            del table[name]
+    elif isinstance(value, PlacePoint):
+        point = tomlkit.inline_table()
+        point.update({"lat": value.lat, "lon": value.lon})
+        table[name] = point
+    else:
+        table[name] = value
     text = tomlkit.dumps(doc)
     _parse(text, path)
     tmp = path.with_suffix(".toml.tmp")

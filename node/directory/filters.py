@@ -95,7 +95,20 @@ _REMOTE_MODES: Final[dict[str, frozenset[str]]] = {
     "hybrid": frozenset({"online"}),
     "phone": frozenset({"phone"}),
 }
-DEFAULT_RADIUS_KM: Final[dict[str, float]] = {"postcode": 8.0, "sector": 8.0, "outcode": 10.0, "authority": 15.0}
+DEFAULT_RADIUS_KM: Final[dict[str, float]] = {
+    "postcode": 8.0,
+    "sector": 8.0,
+    "outcode": 10.0,
+    "authority": 15.0,
+    # Named places from the gazetteer (node.directory.places) and the coordinator's own names.
+    "city": 15.0,
+    "town": 10.0,
+    "suburb": 8.0,
+    "village": 8.0,
+    "locality": 8.0,
+    "hamlet": 8.0,
+    "local": 8.0,
+}
 MAX_RADIUS_KM: Final = 200.0
 MAX_Q_CHARS: Final = 200
 MAX_WORDS: Final = 8

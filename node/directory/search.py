@@ -51,7 +51,7 @@ from node.directory.filters import (
     within_reach,
     words,
 )
-from node.directory.geo import EARTH_RADIUS_KM, Geo, Place
+from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
 from node.directory.vocabulary import FILLER, Intent, read_words
 from protocol.records import TOPICS, Record, Schedule
@@ -62,6 +62,7 @@ __all__ = [
     "SearchResults",
     "UnknownPlace",
     "resolve_place",
+    "resolve_near",
     "search",
     "network_names",
     "peer_names",
@@ -95,15 +96,28 @@ class UnknownPlace(FilterError):
         self.suggestions = suggestions
 
 
-def resolve_place(filters: Filters, geo: Geo | None = None) -> Place | None:
-    """The point ``filters.near`` names (``None`` when it is empty); raises :class:`UnknownPlace`."""
+def resolve_near(
+    filters: Filters, geo: Geo | None = None, *, hint: tuple[float, float] | None = None
+) -> Resolution | None:
+    """The place ``filters.near`` names and the others it could mean (``None`` when it is empty).
+
+    ``geo`` is the node's own (:meth:`Geo.for_node`: its coordinator's place names and its
+    area decide shared names); ``hint`` the searcher's last place.  Raises :class:`UnknownPlace`
+    with spelling suggestions from the gazetteer.
+    """
     if not filters.near:
         return None
     geo = geo or Geo.load()
-    place = geo.lookup_place(filters.near)
-    if place is None:
+    found = geo.resolve(filters.near, hint=hint)
+    if found is None:
         raise UnknownPlace(filters.near, geo.suggest(filters.near))
-    return place
+    return found
+
+
+def resolve_place(filters: Filters, geo: Geo | None = None, *, hint: tuple[float, float] | None = None) -> Place | None:
+    """The point ``filters.near`` names (``None`` when it is empty); raises :class:`UnknownPlace`."""
+    found = resolve_near(filters, geo, hint=hint)
+    return found.place if found else None
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from aiohttp import web
 from node import SOFTWARE
 from node.core.config import Config
 from node.core.context import NODE, Node
+from node.directory.geo import Geo
 from node.storage.store import Store, get_meta
 from node.web.views import api, calendar, discovery, embed, feed, keys, openreferral, pages, reports, status
 from node.web.views.common import error_middleware, security_headers
+from node.web.views.credits import routes as credits_routes
 
 __all__ = ["create_app", "open_node"]
 
@@ -43,6 +45,9 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=32 * 1024 * 1024)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
+        # The gazetteer is read at start rather than on the first search, and a [places] name
+        # the postcode data cannot place stops the node here (node.directory.geo, rule 2).
+        Geo.load().for_node(config.places)
         node = open_node(config)
         app[NODE] = node
         try:
@@ -69,6 +74,7 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.add_routes(feed.routes)
     app.add_routes(keys.routes)
     app.add_routes(status.routes)
+    app.add_routes(credits_routes)  # /credits: the postcode and place data's attribution
     app.add_routes(api.routes)
     app.add_routes(calendar.routes)
     app.add_routes(embed.routes_for(app))  # also gives search pages their oEmbed discovery link

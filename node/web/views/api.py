@@ -27,7 +27,7 @@ from node.directory.schedule import describe, format_occurrence, next_occurrence
 from node.directory.search import SearchResults, network_names, resolve_place, search
 from node.exports.openapi import openapi_document
 from node.web.views.common import allowed_params, int_param
-from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for, read_listing
+from node.web.views.shared import CORS_HEADERS, api_view, cached_json, node_geo, now_for, read_listing
 from protocol.records import Record
 
 __all__ = ["routes", "MAX_PER_PAGE", "MAX_PAGE", "listing_item"]
@@ -97,7 +97,7 @@ async def api_search(request: web.Request) -> web.StreamResponse:
     per_page = int_param(request, "per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE)
     assert page is not None and per_page is not None
     filters = parse_filters(request.query)
-    place = resolve_place(filters)
+    place = resolve_place(filters, await node_geo(request))
     node = request.app[NODE]
     now = now_for(request)
 

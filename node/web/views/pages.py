@@ -43,12 +43,12 @@ from node.directory.search import (
     UnknownPlace,
     network_names,
     peer_names,
-    resolve_place,
+    resolve_near,
     search,
 )
 from node.web.templating import TEMPLATES, Templates, json_ld
 from node.web.views.common import HTML_ERROR
-from node.web.views.shared import KIND_LABELS, WITHIN_CHOICES, now_for
+from node.web.views.shared import KIND_LABELS, WITHIN_CHOICES, node_geo, now_for
 from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, PublicLocation, Record
 
 __all__ = ["routes", "setup", "PAGE_SIZE"]
@@ -242,7 +242,8 @@ async def search_page(request: web.Request) -> web.Response:
     try:
         filters = parse_filters(request.query)
         page = _page_number(request)
-        place = resolve_place(filters)
+        resolution = resolve_near(filters, await node_geo(request))
+        place = resolution.place if resolution else None
     except UnknownPlace as e:
         filters = parse_filters({k: v for k, v in request.query.items() if k != "page"})
         ctx.update(
@@ -275,6 +276,11 @@ async def search_page(request: web.Request) -> web.Response:
         paging=_page_links(filters, page, results.total),
         first=(page - 1) * PAGE_SIZE + 1,
         suggestions=[(s.label, s.count, "/search?" + urlencode(s.params)) for s in results.suggestions],
+        # Other places of the same name, one click each (node.directory.geo, rule 3).
+        place_alternatives=[
+            (p.label, "/search?" + urlencode({**to_params(filters), "near": p.label}))
+            for p in (resolution.alternatives if resolution else [])
+        ],
     )
     return _templates(request).render("search.html", ctx)
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import re
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -20,7 +21,9 @@ import msgspec
 from aiohttp import web
 
 from node.core.context import NODE
+from node.directory.geo import Geo
 from node.directory.listings import listing_payload
+from node.directory.places import own_centroid
 from node.directory.schedule import LONDON
 from node.directory.search import network_names
 from node.web.views.common import json_error, json_response
@@ -37,6 +40,7 @@ __all__ = [
     "api_view",
     "cached_json",
     "read_listing",
+    "node_geo",
 ]
 
 CLOCK: web.AppKey[Callable[[], dt.datetime]] = web.AppKey("clock")
@@ -60,6 +64,28 @@ _RECORD = msgspec.json.Decoder(Record)
 _ENCODE = msgspec.json.Encoder()
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# The node's own area (its listings' centroid) is read again after this many seconds.
+NODE_AREA_TTL: Final = 600.0
+
+
+async def node_geo(request: web.Request) -> Geo:
+    """The node's geography: the gazetteer plus its coordinator's ``[places]`` and its own area.
+
+    Shared names are read as the one nearest the node's own listings (node.directory.geo, rule 3);
+    kept on the node for :data:`NODE_AREA_TTL` seconds, and rebuilt at once when ``[places]`` changes.
+    """
+    node = request.app[NODE]
+    key = tuple(sorted((name, repr(value)) for name, value in node.config.places.items()))
+    cached = node.extras.get("geo")
+    if isinstance(cached, tuple) and cached[0] == key and cached[1] > time.monotonic():
+        geo: Geo = cached[2]
+        return geo
+    home = await node.store.read(own_centroid, node.publisher)
+    geo = Geo.load().for_node(node.config.places, home)
+    node.extras["geo"] = (key, time.monotonic() + NODE_AREA_TTL, geo)
+    return geo
 
 
 def now_for(request: web.Request) -> dt.datetime:

@@ -4,7 +4,8 @@ One module per page group: :mod:`.signin` (login, logout, the ``signed_in``
 guard and the ``/admin`` headers), :mod:`.listings` (the home page and the
 coordinator's own listings), :mod:`.upload` (spreadsheet, preview, publish),
 :mod:`.reports` (the public's problem reports), :mod:`.peers` (following
-other nodes) and :mod:`.sheet` (the published sheet); :mod:`.shared` holds
+other nodes), :mod:`.sheet` (the published sheet) and :mod:`.places` (place names for the node's own
+area); :mod:`.shared` holds
 what they all use.  :func:`setup` registers every route in one place.
 
 Nothing the console does publishes by surprise: an upload shows its plan
@@ -23,7 +24,7 @@ from node.core.context import NODE
 from node.importer.sheet import sheet_ctx
 from node.storage import console as console_store
 from node.storage.sessions import purge_sessions
-from node.web.views.admin import listings, peers, reports, sheet, signin, upload
+from node.web.views.admin import listings, peers, places, reports, sheet, signin, upload
 from node.web.views.admin.listings import ACTIONS
 from node.web.views.admin.shared import ADMIN, ADMIN_HEADERS, AdminState, PendingUpload
 from node.web.views.admin.upload import MAX_UPLOAD_BYTES
@@ -52,5 +53,5 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(signin.admin_middleware)
     app.cleanup_ctx.append(admin_ctx)
     app.cleanup_ctx.append(sheet_ctx)
-    for module in (signin, listings, upload, reports, peers, sheet):
+    for module in (signin, listings, upload, reports, peers, sheet, places):
         app.add_routes(module.routes)
