@@ -23,6 +23,7 @@ __all__ = [
     "SyncSettings",
     "AdminSettings",
     "ImportSettings",
+    "PublishingSettings",
     "Config",
     "load_config",
     "render_config",
@@ -76,11 +77,18 @@ class PlacePoint(Struct, kw_only=True, forbid_unknown_fields=True):
     lon: Annotated[float, Meta(ge=-180, le=180)]
 
 
+class PublishingSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    # Whole days after an event's last date before this node retires it with a signed tombstone
+    # (node.publishing.retirement); it leaves search the day after it ends either way.
+    retire_after_days: Annotated[int, Meta(ge=0, le=3650)] = 30
+
+
 class Config(Struct, kw_only=True, forbid_unknown_fields=True):
     node: NodeSettings
     sync: SyncSettings = msgspec.field(default_factory=SyncSettings)
     admin: AdminSettings = msgspec.field(default_factory=AdminSettings)
     import_: ImportSettings = msgspec.field(default_factory=ImportSettings, name="import")
+    publishing: PublishingSettings = msgspec.field(default_factory=PublishingSettings)
     # Place names for this node's own area that the gazetteer lacks ("Chapeltown" = "LS7"); they win over
     # it for this node's searches (node.directory.geo, rule 2).  Checked against the postcode data at start.
     places: dict[Annotated[str, Meta(min_length=1, max_length=80)], str | PlacePoint] = msgspec.field(

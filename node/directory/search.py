@@ -51,6 +51,7 @@ from node.directory.filters import (
     within_reach,
     words,
 )
+from node.directory.ending import ENDED_SQL
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
 from node.directory.vocabulary import FILLER, Intent, read_words
@@ -178,6 +179,9 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
         "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))",
     ]
     args: list[Any] = [hidden_cutoff(now)]
+    # An event whose last date has passed leaves search the next day (node.directory.ending).
+    sql.append("NOT " + ENDED_SQL)
+    args.append(now.astimezone(LONDON).date().isoformat())
     if filters.publisher:
         sql.append("l.publisher = ?")
         args.append(filters.publisher)

@@ -261,6 +261,58 @@ _SCHEMAS: Final[dict[str, Any]] = {
 }
 
 
+# /api/v1/networks: each network in its own words (its signed organisation record) with what the node
+# counted (node.web.views.networks, node.directory.networks).
+_NETWORK_SCHEMAS: Final[dict[str, Any]] = {
+    "Network": {
+        "type": "object",
+        "required": ["publisher", "name", "url", "counts", "total", "topics", "areas", "last_published", "via"],
+        "properties": {
+            "publisher": {"type": "string"},
+            "name": {"type": "string"},
+            "url": {"type": "string", "description": "Its page on this node."},
+            "area": _NULLABLE_STR,
+            "counts": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "Live listings by kind.",
+            },
+            "total": {"type": "integer"},
+            "topics": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Commonest topics, most common first.",
+            },
+            "areas": {"type": "array", "items": {"type": "string"}},
+            "last_published": {"type": "string", "description": "When its newest version was signed (RFC 3339)."},
+            "via": {**_NULLABLE_STR, "description": "The peer it arrived through; null for this node's own."},
+            "via_name": _NULLABLE_STR,
+            "distance_km": {"type": ["number", "null"]},
+            "organisation": {
+                "oneOf": [_ref("Record"), {"type": "null"}],
+                "description": "Its own organisation record, as it signed it.",
+            },
+            "listings": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "NetworksResponse": {
+        "type": "object",
+        "required": ["ok", "total", "items"],
+        "properties": {
+            "ok": {"const": True},
+            "total": {"type": "integer"},
+            "near": _NULLABLE_STR,
+            "items": {"type": "array", "items": _ref("Network")},
+        },
+    },
+    "NetworkResponse": {
+        "type": "object",
+        "required": ["ok", "network"],
+        "properties": {"ok": {"const": True}, "network": _ref("Network")},
+    },
+}
+
+
 def _get(summary: str, parameters: list[dict[str, Any]], responses: dict[str, Any], *, tag: str) -> dict[str, Any]:
     return {"get": {"summary": summary, "tags": [tag], "parameters": parameters, "responses": responses}}
 
@@ -285,6 +337,22 @@ def _paths() -> dict[str, Any]:
             "One listing",
             _PATH_IDS,
             {"200": _json(_ref("ListingResponse"), "The listing."), "304": _NOT_MODIFIED, "400": _ERROR, "404": _ERROR},
+            tag="api",
+        ),
+        "/api/v1/networks": _get(
+            "The networks this node carries, searchable by words and place",
+            [*SLICE_PARAMETERS[:3]],
+            {
+                "200": _json(_ref("NetworksResponse"), "Every network, or those matching."),
+                "304": _NOT_MODIFIED,
+                "400": _ERROR,
+            },
+            tag="api",
+        ),
+        "/api/v1/networks/{publisher}": _get(
+            "One network, with its live listings",
+            [_PATH_IDS[0]],
+            {"200": _json(_ref("NetworkResponse"), "The network."), "304": _NOT_MODIFIED, "404": _ERROR},
             tag="api",
         ),
         "/api/openapi.json": _get(
@@ -433,7 +501,7 @@ def _paths() -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def _components() -> dict[str, Any]:
     _, generated = msgspec.json.schema_components([Record, FeedPage], ref_template=_REF)
-    return {**generated, **_SCHEMAS}
+    return {**generated, **_SCHEMAS, **_NETWORK_SCHEMAS}
 
 
 def openapi_document(base_url: str, name: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from node.core.config import Config
 from node.core.context import NODE, Node
 from node.directory.geo import Geo
 from node.storage.store import Store, get_meta
-from node.web.views import api, calendar, discovery, embed, feed, keys, openreferral, pages, reports, status
+from node.web.views import api, calendar, discovery, embed, feed, handout, keys, networks, openreferral, pages, reports, status
 from node.web.views.common import error_middleware, security_headers
 from node.web.views.credits import routes as credits_routes
 
@@ -70,6 +70,9 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
         from node.federation.scheduler import scheduler_ctx
 
         app.cleanup_ctx.append(scheduler_ctx)
+        from node.publishing.retirement import retirement_ctx
+
+        app.cleanup_ctx.append(retirement_ctx)  # this node's ended events retire on their own
     app.add_routes(discovery.routes)
     app.add_routes(feed.routes)
     app.add_routes(keys.routes)
@@ -79,6 +82,8 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
     app.add_routes(calendar.routes)
     app.add_routes(embed.routes_for(app))  # also gives search pages their oEmbed discovery link
     app.add_routes(openreferral.routes)
+    app.add_routes(networks.routes)  # /networks and /api/v1/networks
+    app.add_routes(handout.routes)  # /search/print and /listing/{publisher}/{id}/print
     pages.setup(app)  # public pages, templates, and the HTML error page (app[HTML_ERROR])
     from node.web.views import admin
 

@@ -30,6 +30,7 @@ from node.directory.filters import (
     parse_filters,
     to_params,
 )
+from node.directory.ending import has_ended
 from node.directory.listings import listing_and_via, network_contact
 from node.directory.schedule import (
     describe,
@@ -276,6 +277,7 @@ async def search_page(request: web.Request) -> web.Response:
         paging=_page_links(filters, page, results.total),
         first=(page - 1) * PAGE_SIZE + 1,
         suggestions=[(s.label, s.count, "/search?" + urlencode(s.params)) for s in results.suggestions],
+        print_url="/search/print?" + urlencode(to_params(filters)),  # the handout (views/handout.py)
         # Other places of the same name, one click each (node.directory.geo, rule 3).
         place_alternatives=[
             (p.label, "/search?" + urlencode({**to_params(filters), "near": p.label}))
@@ -354,9 +356,9 @@ async def listing_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     payload, via, network, via_name, net_contact, net_website = found
     record = _RECORD.decode(payload)
-    if record.status == "closed":
-        raise web.HTTPGone()
     now = now_for(request)
+    if record.status == "closed" or has_ended(record.schedule, now.date()):  # node.directory.ending
+        raise web.HTTPGone()
     today = now.date()
     nxt = next_occurrence(record.schedule, now) if record.schedule else None
     url = f"{node.config.base_url}/listing/{publisher}/{rid}"

@@ -24,7 +24,7 @@ from node.core.context import NODE
 from node.importer.sheet import sheet_ctx
 from node.storage import console as console_store
 from node.storage.sessions import purge_sessions
-from node.web.views.admin import listings, peers, places, reports, sheet, signin, upload
+from node.web.views.admin import listings, peers, places, reports, retired, sheet, signin, upload
 from node.web.views.admin.listings import ACTIONS
 from node.web.views.admin.shared import ADMIN, ADMIN_HEADERS, AdminState, PendingUpload
 from node.web.views.admin.upload import MAX_UPLOAD_BYTES
@@ -53,5 +53,5 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(signin.admin_middleware)
     app.cleanup_ctx.append(admin_ctx)
     app.cleanup_ctx.append(sheet_ctx)
-    for module in (signin, listings, upload, reports, peers, sheet, places):
+    for module in (signin, listings, upload, reports, peers, sheet, retired, places):
         app.add_routes(module.routes)
