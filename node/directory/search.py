@@ -34,6 +34,7 @@ from typing import Any, Final
 
 import msgspec
 
+from node.directory.ending import ENDED_SQL
 from node.directory.filters import (
     FilterError,
     Filters,
@@ -51,7 +52,6 @@ from node.directory.filters import (
     within_reach,
     words,
 )
-from node.directory.ending import ENDED_SQL
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
 from node.directory.vocabulary import FILLER, Intent, read_words

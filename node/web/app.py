@@ -17,7 +17,20 @@ from node.core.config import Config
 from node.core.context import NODE, Node
 from node.directory.geo import Geo
 from node.storage.store import Store, get_meta
-from node.web.views import api, calendar, discovery, embed, feed, handout, keys, networks, openreferral, pages, reports, status
+from node.web.views import (
+    api,
+    calendar,
+    discovery,
+    embed,
+    feed,
+    handout,
+    keys,
+    networks,
+    openreferral,
+    pages,
+    reports,
+    status,
+)
 from node.web.views.common import error_middleware, security_headers
 from node.web.views.credits import routes as credits_routes
 

@@ -21,6 +21,7 @@ import msgspec
 from aiohttp import web
 
 from node.core.context import NODE
+from node.directory.ending import has_ended
 from node.directory.filters import (
     DELIVERY_FILTERS,
     WHENS,
@@ -30,7 +31,6 @@ from node.directory.filters import (
     parse_filters,
     to_params,
 )
-from node.directory.ending import has_ended
 from node.directory.listings import listing_and_via, network_contact
 from node.directory.schedule import (
     describe,
