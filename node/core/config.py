@@ -23,6 +23,7 @@ __all__ = [
     "SyncSettings",
     "AdminSettings",
     "ImportSettings",
+    "WebSettings",
     "PublishingSettings",
     "Config",
     "load_config",
@@ -56,6 +57,8 @@ class SyncSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     timeout: Annotated[float, Meta(gt=0)] = 30.0
     max_page_bytes: Annotated[int, Meta(ge=1024)] = 8 * 1024 * 1024
     allow_insecure_http: bool = False
+    # Peers at private, link-local or loopback addresses (a production node refuses them; docs/configuration.md).
+    allow_private_peers: bool = False
     enabled: bool = True
     # Processes that verify signatures during a big pull: -1 one per core, 0 none (in-process).
     verify_workers: Annotated[int, Meta(ge=-1, le=64)] = -1
@@ -83,11 +86,33 @@ class PublishingSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     retire_after_days: Annotated[int, Meta(ge=0, le=3650)] = 30
 
 
+def _loopback_proxies() -> list[str]:
+    return ["127.0.0.1/32", "::1/128"]
+
+
+class WebSettings(Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the node sees its visitors (docs/configuration.md, docs/security.md §6)."""
+
+    # Reverse proxies whose X-Forwarded-For is believed, as CIDRs; a request from anywhere else is
+    # counted against its own address, whatever it claims.
+    trusted_proxies: list[str] = msgspec.field(default_factory=_loopback_proxies)
+
+    def __post_init__(self) -> None:
+        import ipaddress
+
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {cidr!r} is not an address or a CIDR range") from None
+
+
 class Config(Struct, kw_only=True, forbid_unknown_fields=True):
     node: NodeSettings
     sync: SyncSettings = msgspec.field(default_factory=SyncSettings)
     admin: AdminSettings = msgspec.field(default_factory=AdminSettings)
     import_: ImportSettings = msgspec.field(default_factory=ImportSettings, name="import")
+    web: WebSettings = msgspec.field(default_factory=WebSettings)
     publishing: PublishingSettings = msgspec.field(default_factory=PublishingSettings)
     # Place names for this node's own area that the gazetteer lacks ("Chapeltown" = "LS7"); they win over
     # it for this node's searches (node.directory.geo, rule 2).  Checked against the postcode data at start.

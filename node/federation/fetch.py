@@ -12,6 +12,8 @@ and verified here too, so ``follow``, ``sync``, ``check-feed`` and
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +22,7 @@ import aiohttp
 import msgspec
 
 from node.core.addresses import is_loopback
+from node.core.config import Config
 from node.core.context import Node
 from node.core.errors import NodeError, PeerRejected, PeerUnavailable
 from protocol import envelope as dsse
@@ -32,6 +35,9 @@ __all__ = [
     "Fetched",
     "get",
     "check_peer_url",
+    "check_peer_address",
+    "PEER_NOT_REACHED",
+    "reason_for",
     "same_origin",
     "read_node_document",
     "fetch_node_document",
@@ -69,6 +75,70 @@ def check_peer_url(url: str, *, allow_insecure_http: bool) -> str:
     return url.rstrip("/")
 
 
+PEER_NOT_REACHED = (
+    "No Signpost node answered at that address. Check that it is the node's public address "
+    "(for example https://signpost.example.org) and try again."
+)
+
+
+def _is_development(config: Config) -> bool:
+    """A node whose own address is on loopback is a developer's: it may follow peers on this machine."""
+    host = urlsplit(config.base_url).hostname
+    return bool(host) and is_loopback(host or "")
+
+
+async def check_peer_address(url: str, config: Config) -> None:
+    """Refuse a peer whose name leads into a private network, before anything is sent to it.
+
+    The name is resolved and every address checked (a name with one public and
+    one private address is refused): loopback only on a development node (its
+    own ``[node] url`` on loopback) or with ``[sync] allow_private_peers``;
+    private, link-local, shared, reserved and multicast addresses only with
+    ``allow_private_peers`` (docs/configuration.md).  Whatever goes wrong,
+    the sentence is the same, so the console cannot be used to map the
+    network around the server (docs/security.md §6).
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    allow_private = config.sync.allow_private_peers
+    allow_loopback = allow_private or _is_development(config)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        raise NodeError(PEER_NOT_REACHED) from None
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback:
+            if not allow_loopback:
+                raise NodeError(
+                    "That address is this server itself, so this node will not fetch it.",
+                    hint="give the peer's public https address",
+                )
+        elif (not ip.is_global or ip.is_multicast) and not allow_private:
+            raise NodeError(
+                "That address leads into a private or local network, so this node will not fetch it.",
+                hint="give the peer's public https address; [sync] allow_private_peers = true allows private peers",
+            )
+
+
+def reason_for(error: aiohttp.ClientError) -> str:
+    """What went wrong, in words for people: never the library's own message (which names sockets and errno)."""
+    if isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return "its HTTPS certificate could not be checked"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return "its name could not be found"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "nothing answered at that address"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return "the connection broke before the answer was complete"
+    if isinstance(error, aiohttp.InvalidURL):
+        return "the address is not a valid web address"
+    return "the answer could not be read"
+
+
 def same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
@@ -100,7 +170,7 @@ async def get(
     except TimeoutError:
         raise PeerUnavailable(f"{url} did not answer in full within {timeout:.0f} s") from None
     except aiohttp.ClientError as e:
-        raise PeerUnavailable(f"{url} could not be reached: {e.__class__.__name__}: {e}") from e
+        raise PeerUnavailable(f"{url} could not be reached: {reason_for(e)}") from e
 
 
 def _refuse_status(url: str, resp: aiohttp.ClientResponse) -> None:

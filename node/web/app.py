@@ -17,6 +17,8 @@ from node.core.config import Config
 from node.core.context import NODE, Node
 from node.directory.geo import Geo
 from node.storage.store import Store, get_meta
+from node.web.auth import trusted_networks
+from node.web.limits import BODY_LIMITS, SMALL_BODY, TRUSTED_PROXIES, BodyLimits, request_limits
 from node.web.views import (
     api,
     calendar,
@@ -55,7 +57,10 @@ def open_node(config: Config) -> Node:
 
 
 def create_app(config: Config, *, sync: bool = True) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=32 * 1024 * 1024)
+    # Bodies are small unless a page allows more for a signed-in session (node.web.limits, checked before reading).
+    app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=SMALL_BODY)
+    app[BODY_LIMITS] = BodyLimits()
+    app[TRUSTED_PROXIES] = trusted_networks(config.web.trusted_proxies)
 
     async def lifetime(app: web.Application) -> AsyncIterator[None]:
         # The gazetteer is read at start rather than on the first search, and a [places] name
@@ -102,4 +107,5 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
 
     admin.setup(app)  # /admin console and the published-sheet schedule
     reports.setup(app)  # the public "Something wrong with this listing?" form
+    app.middlewares.append(request_limits)  # innermost, so the console's error page shows its 413
     return app

@@ -1,23 +1,37 @@
-"""Console authentication: sessions, CSRF tokens, origin checks and login rate limiting.
+"""Console authentication: sessions, CSRF tokens, origin checks, the client's address and sign-in limits.
 
-Sessions are random server-side ids: the cookie holds 32 random bytes and the
-``sessions`` table holds only their SHA-256, so a copy of the database
-cannot be replayed as a login (the table is read and written by
+Signed-in sessions are random server-side ids: the cookie holds 32 random
+bytes and the ``sessions`` table holds only their SHA-256, so a copy of the
+database cannot be replayed as a login (the table is read and written by
 :mod:`node.storage.sessions`; this module re-exports its names).  A visitor
-gets an anonymous session (just a CSRF token) on the login page; a successful
-login deletes it and issues a new id, so an id planted before login is
-worthless after it (fixation).
+who has not signed in gets a *visitor* cookie instead: a random value whose
+CSRF token is an HMAC under a secret held in memory, so looking at the login
+page writes nothing to the database (docs/security.md §6).  A successful
+login issues a new id, so an id planted before login is worthless after it
+(fixation).
 
 Every console POST must carry the session's CSRF token (compared in constant
 time) and, when the browser sends an ``Origin`` header, come from this node.
+
+Sign-in attempts are limited by :class:`LoginGuard`: an attempt is counted
+*before* its password is checked (so parallel requests cannot all pass the
+check while the first ones are still hashing), each client address gets a few
+attempts per window, and the account as a whole is protected by a delay that
+doubles with each failure up to a cap, never by a lock-out that other people
+can trigger.  The client's address is read through :func:`client_address`,
+which believes ``X-Forwarded-For`` only from ``[web] trusted_proxies``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import ipaddress
+import math
+import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlsplit
@@ -44,8 +58,13 @@ __all__ = [
     "Session",
     "RateLimiter",
     "LimitRule",
-    "LOGIN_LIMITS",
+    "LoginGuard",
     "RateLimited",
+    "VISITOR_PREFIX",
+    "new_visitor",
+    "visitor_session",
+    "client_address",
+    "trusted_networks",
     "new_session",
     "find_session",
     "end_session",
@@ -60,6 +79,39 @@ __all__ = [
 ]
 
 COOKIE: Final = "signpost_admin"
+VISITOR_PREFIX: Final = "visitor."
+
+
+# -- visitors: a CSRF token without a database row ----------------------------
+
+
+def _visitor_csrf(secret: bytes, cookie: str) -> str:
+    return hmac.new(secret, b"signpost-login-csrf|" + cookie.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+
+
+def new_visitor(secret: bytes, *, now: int | None = None) -> Session:
+    """A not-signed-in visitor: a random cookie value and the CSRF token derived from it, stored nowhere.
+
+    The cookie says when it was made, so it expires after ``ANON_SECONDS``;
+    the token is an HMAC of the cookie under ``secret`` (random per process),
+    so it cannot be made without the cookie, and a stranger cannot read the
+    cookie (HttpOnly, SameSite=Strict).
+    """
+    now = int(time.time()) if now is None else now
+    cookie = f"{VISITOR_PREFIX}{now}.{secrets.token_urlsafe(24)}"
+    return Session(cookie, _visitor_csrf(secret, cookie), False, now + ANON_SECONDS)
+
+
+def visitor_session(secret: bytes, cookie: str, *, now: int | None = None) -> Session | None:
+    """The visitor named by a cookie from :func:`new_visitor`, or ``None`` when malformed or expired."""
+    now = int(time.time()) if now is None else now
+    made, _, nonce = cookie.removeprefix(VISITOR_PREFIX).partition(".")
+    if not cookie.startswith(VISITOR_PREFIX) or len(cookie) > 100 or not made.isdigit() or len(nonce) < 20:
+        return None
+    expires = int(made) + ANON_SECONDS
+    if not int(made) <= now < expires:
+        return None
+    return Session(cookie, _visitor_csrf(secret, cookie), False, expires)
 
 
 def check_csrf(session: Session | None, submitted: str | None) -> None:
@@ -119,13 +171,6 @@ class LimitRule:
     window: float
 
 
-# Failed logins allowed per window: per client address, and for the one console account as a whole.
-LOGIN_LIMITS: Final = (
-    LimitRule("address", 5, 15 * 60),
-    LimitRule("account", 20, 15 * 60),
-)
-
-
 class RateLimited(NodeError):
     """Too many attempts; ``retry_after`` seconds until the next one is allowed."""
 
@@ -172,8 +217,139 @@ class RateLimiter:
         for _, key in self._keys(address):
             self._hits.setdefault(key, deque()).append(now)
 
+    def take(self, address: str) -> None:
+        """Check and count in one step (no ``await`` between them, so parallel requests cannot all pass)."""
+        self.check(address)
+        self.hit(address)
+
     def reset(self, address: str) -> None:
         self._hits.pop(("address", address), None)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+@dataclass
+class LoginGuard:
+    """Sign-in limits: a few attempts per address per window, and a growing delay for the account.
+
+    :meth:`reserve` counts an attempt before its password is checked; only
+    :meth:`succeeded` takes it back.  Per address: ``per_address`` attempts in
+    ``window`` seconds.  For the account: after ``free_failures`` failures in
+    a row (from any addresses), each further attempt must wait 1, 2, 4 … s
+    after the previous one, capped at ``max_delay``; so a stranger can slow
+    the owner down by at most ``max_delay`` but never lock them out, and a
+    spread-out guesser gets one guess per ``max_delay`` at best.  Failures
+    older than ``window`` are forgotten.  Kept in memory: a restart forgets
+    them, which only helps the owner.
+    """
+
+    per_address: int = 5
+    window: float = 15 * 60
+    free_failures: int = 5
+    max_delay: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    _hits: dict[str, deque[float]] = field(default_factory=dict)
+    _failures: int = 0
+    _last: float = -math.inf
+    _next: float = -math.inf
+
+    def delay_after(self, failures: int) -> float:
+        """Seconds the account waits after ``failures`` failures in a row."""
+        extra = failures - self.free_failures
+        return 0.0 if extra <= 0 else min(self.max_delay, 2.0 ** (extra - 1))
+
+    def reserve(self, address: str) -> None:
+        """Count an attempt from ``address`` now, or raise :class:`RateLimited` with how long to wait."""
+        now = self.clock()
+        hits = self._hits.setdefault(address, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.per_address:
+            wait = hits[0] + self.window - now
+            raise RateLimited(
+                f"Too many attempts from your connection. For your security, wait {_minutes(wait)} and try again.",
+                retry_after=int(wait) + 1,
+            )
+        if now - self._last > self.window:
+            self._failures, self._next = 0, -math.inf
+        if now < self._next:
+            wait = self._next - now
+            seconds = max(1, math.ceil(wait))
+            raise RateLimited(
+                "Several wrong passwords were tried on this console recently. "
+                f"For your security, wait {seconds} second{'s' if seconds != 1 else ''} and try again.",
+                retry_after=seconds,
+            )
+        hits.append(now)
+        self._failures += 1
+        self._last = now
+        self._next = now + self.delay_after(self._failures)
+
+    def succeeded(self, address: str) -> None:
+        """The password was right: forget this address's attempts and the account's failures."""
+        self._hits.pop(address, None)
+        self._failures, self._next = 0, -math.inf
+
+    def prune(self) -> None:
+        """Drop addresses whose attempts are all older than the window (keeps memory bounded)."""
+        cutoff = self.clock() - self.window
+        for address in [a for a, hits in self._hits.items() if not hits or hits[-1] <= cutoff]:
+            del self._hits[address]
+
+
+# -- the client's address ------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
+    """``[web] trusted_proxies`` as networks (the config check has already refused a malformed one)."""
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = text.strip().strip('"')
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # "203.0.113.9:4711"
+        text = text.split(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _key(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """One key per client: an IPv4 address, or an IPv6 /64 (one household or server holds a whole /64)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def client_address(remote: str | None, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
+    """The address to count a request against.
+
+    ``X-Forwarded-For`` is believed only when the connection comes from a
+    trusted proxy, and then read from the right: each hop added by a trusted
+    proxy is skipped, and the first address that is not a trusted proxy is the
+    client (anything left of it was written by the client and may be forged).
+    """
+    ip = _parse_ip(remote or "")
+    if ip is None:
+        return remote or "unknown"
+    hops = [h for header in forwarded_for for h in header.split(",") if h.strip()]
+    while any(ip in net for net in trusted) and hops:
+        nxt = _parse_ip(hops.pop())
+        if nxt is None:
+            break
+        ip = nxt
+    return _key(ip)
 
 
 # -- the password in signpost.toml -------------------------------------------

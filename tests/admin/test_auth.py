@@ -6,7 +6,7 @@ import pytest
 from admin_helpers import PASSWORD, csrf_of, sign_in
 
 from node.core.config import load_config
-from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimited, RateLimiter, write_password_hash
+from node.web.auth import COOKIE, LoginGuard, RateLimited, write_password_hash
 
 ADMIN_PAGES = ["/admin", "/admin/upload", "/admin/listings", "/admin/reports", "/admin/peers", "/admin/sheet"]
 
@@ -112,15 +112,30 @@ async def test_sixth_wrong_password_is_rate_limited_with_retry_after(client) -> 
     assert "Too many attempts" in await resp.text()
 
 
-def test_rate_limiter_counts_per_address_and_for_the_account() -> None:
+def test_login_guard_limits_each_address_and_slows_the_account_without_locking_it() -> None:
+    # Was test_rate_limiter_counts_per_address_and_for_the_account, which pinned a 15-minute lock-out of the
+    # account after 20 failures from anywhere: issue 17 (finding 3) replaces it with a capped, growing delay.
     now = [0.0]
-    limiter = RateLimiter(LOGIN_LIMITS, clock=lambda: now[0])
-    for i in range(20):
-        limiter.hit(f"10.0.0.{i // 4}")
+    guard = LoginGuard(clock=lambda: now[0])
+    for _ in range(5):
+        guard.reserve("10.0.0.1")
     with pytest.raises(RateLimited):
-        limiter.check("127.0.0.99")  # the account as a whole is limited
-    now[0] += 15 * 60 + 1
-    limiter.check("127.0.0.99")
+        guard.reserve("10.0.0.1")  # this address has used its five
+    now[0] += guard.delay_after(5)
+    guard.reserve("10.0.0.2")  # the sixth failure in a row, from elsewhere: the account now waits 1 s
+    with pytest.raises(RateLimited) as waited:
+        guard.reserve("10.0.0.3")
+    assert waited.value.retry_after == 1
+    for i in range(40):
+        now[0] += guard.max_delay
+        guard.reserve(f"10.1.{i}.1")
+    with pytest.raises(RateLimited) as capped:
+        guard.reserve("10.9.9.9")
+    assert capped.value.retry_after <= 30, "the delay is capped"
+    now[0] += guard.max_delay
+    guard.reserve("127.0.0.99")  # after at most the cap, anyone may try again
+    guard.succeeded("127.0.0.99")
+    guard.reserve("10.0.0.3")  # and a success clears the account's delay
 
 
 async def test_every_admin_response_is_no_store_noindex_and_unframeable(signed_in) -> None:  # type: ignore[no-untyped-def]
@@ -142,7 +157,9 @@ async def test_without_a_password_the_login_page_says_how_to_set_one(aiohttp_cli
     handle = make_node(tmp_path / "fresh")
     client = await aiohttp_client(create_app(load_config(handle.directory), sync=False))
     text = await (await client.get("/admin/login")).text()
-    assert f"signpost password --dir {handle.directory.resolve()}" in text
+    # It used to print the node's absolute directory; issue 17 (finding 7): a stranger must not learn it.
+    assert "signpost password --dir &lt;your node directory&gt;" in text
+    assert str(handle.directory.resolve()) not in text and str(tmp_path) not in text
     write_password_hash(handle.directory, __import__("node.web.passwords").web.passwords.hash_password(PASSWORD))
     await sign_in(client)  # no restart needed
 

@@ -39,7 +39,7 @@ async def _axe_clean(page: Any, where: str) -> None:
 async def _upload(page: Any, path: Path) -> int | None:
     """Choose a file in the upload form (there is no keyboard way to pick a file)."""
     await page.set_input_files("#file", path)
-    await page.click("form[action='/admin/upload'] button[type=submit]")
+    await page.click("form[action^='/admin/upload?csrf='] button[type=submit]")
     return await page.wait_for_navigation()
 
 

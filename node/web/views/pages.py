@@ -411,6 +411,7 @@ _ERRORS: Final = {
     404: ("We couldn't find that page", "The listing may have been removed, or the link may be wrong."),
     405: ("That didn't work", "This page can only be looked at, not sent to."),
     410: ("This listing has closed", "It is no longer running. You can search for something similar."),
+    413: ("That was too much to send", "Please make your message shorter and send it again."),
 }
 
 

@@ -93,9 +93,9 @@ async def report_submit(request: web.Request) -> web.Response:
     name = await _listing_name(request, publisher, rid)
     settings = request.app[REPORTS]
     check_origin(request, request.app[NODE].config)
-    address = request.remote or "unknown"
+    address = request.remote or "unknown"  # proxy-aware (node.web.limits.request_limits)
     try:
-        settings.limiter.check(address)
+        settings.limiter.take(address)  # counted before the body is read, so parallel posts cannot all pass
     except RateLimited as e:
         response = _render(request, publisher, rid, name, status=429, error=e.message)
         response.headers["Retry-After"] = str(e.retry_after)
@@ -103,7 +103,6 @@ async def report_submit(request: web.Request) -> web.Response:
     form = await request.post()
     message = str(form.get("message") or "").replace("\r\n", "\n").strip()
     contact = str(form.get("contact") or "").strip()
-    settings.limiter.hit(address)
     if form.get(HONEYPOT):
         # Tell a bot it worked; store nothing.
         return _render(request, publisher, rid, name, sent=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from typing import Final
 
 from aiohttp import web
 
@@ -24,10 +25,16 @@ from node.core.context import NODE
 from node.importer.sheet import sheet_ctx
 from node.storage import console as console_store
 from node.storage.sessions import purge_sessions
+from node.web.limits import allow_larger
 from node.web.views.admin import listings, peers, places, reports, retired, sheet, signin, upload
 from node.web.views.admin.listings import ACTIONS
-from node.web.views.admin.shared import ADMIN, ADMIN_HEADERS, AdminState, PendingUpload
+from node.web.views.admin.shared import ADMIN, ADMIN_HEADERS, AdminState, PendingUpload, signed_in_session
 from node.web.views.admin.upload import MAX_UPLOAD_BYTES
+
+# Multipart framing and the form's other fields around the file; a listing form (a listing's payload is at most
+# 64 KiB, spec §3.4) with room for HTML-escaped text.
+UPLOAD_OVERHEAD: Final = 64 * 1024
+CONSOLE_FORM_BYTES: Final = 256 * 1024
 
 __all__ = ["setup", "ADMIN", "AdminState", "PendingUpload", "ADMIN_HEADERS", "MAX_UPLOAD_BYTES", "ACTIONS"]
 
@@ -50,6 +57,10 @@ def setup(app: web.Application) -> None:
     ``…/visibility`` come before ``…/{action}``, as they do within :mod:`.listings`.
     """
     app[ADMIN] = AdminState()
+    # Larger bodies only for a signed-in session, decided from the cookie before anything is read
+    # (node.web.limits): the upload streams to disk with its own cap; the forms hold a listing at most.
+    allow_larger(app, "/admin/upload", MAX_UPLOAD_BYTES + UPLOAD_OVERHEAD, when=signed_in_session)
+    allow_larger(app, "/admin/", CONSOLE_FORM_BYTES, when=signed_in_session, prefix=True)
     app.middlewares.append(signin.admin_middleware)
     app.cleanup_ctx.append(admin_ctx)
     app.cleanup_ctx.append(sheet_ctx)

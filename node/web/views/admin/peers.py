@@ -1,6 +1,11 @@
 """The peers this node follows, and following a new one: check its address, show its fingerprint,
 follow only after the coordinator confirms.
 
+The address is checked before anything is fetched (https only, http on loopback for development; no
+private, link-local or loopback address unless configured: :func:`node.federation.fetch.check_peer_address`),
+and a failed fetch, whatever its cause, is one sentence, so the console cannot map the network around
+the server (docs/security.md §6).
+
 Fetching and checking the peer's node document is :mod:`node.federation.fetch`,
 following is :mod:`node.federation.peers`;
 its health is :mod:`node.federation.health`.
@@ -12,7 +17,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from node.federation.fetch import check_peer_url, fetch_node_document
+from node.core.errors import PeerRejected, PeerUnavailable
+from node.federation.fetch import PEER_NOT_REACHED, check_peer_address, check_peer_url, fetch_node_document
 from node.federation.health import read_status
 from node.federation.peers import fingerprint, follow
 from node.web.auth import Session
@@ -57,7 +63,10 @@ async def peer_check(request: web.Request, session: Session) -> web.StreamRespon
     url = str((await request.post()).get("url") or "").strip()
     try:
         url = check_peer_url(url, allow_insecure_http=node.config.sync.allow_insecure_http)
+        await check_peer_address(url, node.config)
         doc, log = await fetch_node_document(node, url)
+    except (PeerUnavailable, PeerRejected):
+        return await _peers_page(request, session, status=400, error=PEER_NOT_REACHED, url=url)
     except SignpostError as e:
         error = f"{e.message}{' (' + e.hint + ')' if e.hint else ''}"
         return await _peers_page(request, session, status=400, error=error, url=url)
@@ -80,7 +89,14 @@ async def peer_follow(request: web.Request, session: Session) -> web.StreamRespo
     form = await request.post()
     url, publisher = str(form.get("url") or ""), str(form.get("publisher") or "")
     try:
+        await check_peer_address(
+            check_peer_url(url, allow_insecure_http=node.config.sync.allow_insecure_http), node.config
+        )
         _, name = await follow(node, url, publisher=publisher)
+    except (PeerUnavailable, PeerRejected):
+        return await _peers_page(
+            request, session, status=400, error=f"Nothing was followed: {PEER_NOT_REACHED}", url=url
+        )
     except SignpostError as e:
         return await _peers_page(request, session, status=400, error=f"Nothing was followed: {e.message}", url=url)
     raise redirect("/admin/peers?followed=" + quote(name or url))

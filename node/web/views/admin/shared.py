@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -19,7 +20,7 @@ from node.directory.schedule import LONDON
 from node.importer import ImportBatch
 from node.publishing.publisher import ImportPlan
 from node.storage.sessions import find_session
-from node.web.auth import COOKIE, LOGIN_LIMITS, RateLimiter, Session
+from node.web.auth import COOKIE, VISITOR_PREFIX, LoginGuard, Session, visitor_session
 from node.web.templating import TEMPLATES
 from protocol.records import RECORD_ID_PATTERN
 
@@ -31,6 +32,7 @@ __all__ = [
     "node_of",
     "today",
     "current_session",
+    "signed_in_session",
     "render",
     "redirect",
     "listing_id",
@@ -60,9 +62,15 @@ class PendingUpload:
 
 @dataclass
 class AdminState:
-    """The console's in-memory state: the login rate limiter, plans awaiting "Publish", and the clock."""
+    """The console's in-memory state: the sign-in limits, the visitor-cookie secret, plans awaiting "Publish",
+    and the clock.
 
-    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(LOGIN_LIMITS))
+    ``secret`` signs visitors' CSRF tokens (:func:`node.web.auth.new_visitor`); it is made afresh by each
+    process, so a login form left open across a restart asks to be reloaded, and nothing is stored.
+    """
+
+    limiter: LoginGuard = field(default_factory=LoginGuard)
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     pending: dict[str, PendingUpload] = field(default_factory=dict)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
@@ -80,11 +88,20 @@ def today(request: web.Request) -> dt.date:
 
 
 async def current_session(request: web.Request) -> Session | None:
-    """The live session named by the cookie, signed in or not, or ``None``."""
+    """The live session named by the cookie (a visitor's, read without the database, or a signed-in one), or
+    ``None``."""
     sid = request.cookies.get(COOKIE)
     if not sid:
         return None
+    if sid.startswith(VISITOR_PREFIX):
+        return visitor_session(request.app[ADMIN].secret, sid)
     return await node_of(request).store.read(find_session, sid)
+
+
+async def signed_in_session(request: web.Request) -> bool:
+    """Whether the request carries a signed-in session (used to allow larger bodies before reading them)."""
+    session = await current_session(request)
+    return session is not None and session.authed
 
 
 def render(

@@ -17,12 +17,14 @@ from aiohttp import web
 
 from node.storage.sessions import end_session, new_session, purge_sessions
 from node.web.auth import (
+    VISITOR_PREFIX,
     RateLimited,
     Session,
     check_csrf,
     check_origin,
     clear_session_cookie,
     current_password_hash,
+    new_visitor,
     set_session_cookie,
 )
 from node.web.passwords import check_password
@@ -91,16 +93,15 @@ def _safe_next(value: str | None) -> str:
 async def _login_page(
     request: web.Request, session: Session | None, *, status: int = 200, error: str | None = None
 ) -> web.Response:
+    """The login page.  A visitor without a session gets a visitor cookie, which writes nothing (docs/security.md
+    §6); the page never names the server's directory, which a stranger has no business knowing."""
     node = node_of(request)
-    fresh = session
-    if fresh is None:
-        fresh = await node.store.write(lambda conn: new_session(conn, authed=False))
+    fresh = session if session is not None else new_visitor(request.app[ADMIN].secret)
     ctx = {
         "title": "Sign in to the console",
         "error": error,
         "next": _safe_next(request.query.get("next")),
         "password_set": current_password_hash(node.config) is not None,
-        "directory": str(node.config.directory.resolve()),
     }
     response = render(request, "admin_login.html", ctx, session=fresh, status=status)
     if fresh is not session:
@@ -125,28 +126,31 @@ async def login(request: web.Request) -> web.StreamResponse:
     csrf = form.get("csrf")
     check_csrf(session, csrf if isinstance(csrf, str) else None)
     assert session is not None
+    stored = current_password_hash(node.config)
+    if stored is None:
+        return await _login_page(request, session, status=403, error="No console password is set yet: see below.")
+    # request.remote is the proxy-aware client address (node.web.limits.request_limits).
     address = request.remote or "unknown"
     limiter = request.app[ADMIN].limiter
     try:
-        limiter.check(address)
+        # Counted now, before the password is hashed in a thread: parallel attempts each take a slot.
+        limiter.reserve(address)
     except RateLimited as e:
         response = await _login_page(request, session, status=429, error=e.message)
         response.headers["Retry-After"] = str(e.retry_after)
         return response
-    stored = current_password_hash(node.config)
     password = form.get("password")
-    if stored is None:
-        return await _login_page(request, session, status=403, error="No console password is set yet: see below.")
     ok = isinstance(password, str) and bool(password) and await asyncio.to_thread(check_password, password, stored)
     if not ok:
-        limiter.hit(address)
         return await _login_page(
             request, session, status=401, error="That password is not right. Check it and try again."
         )
-    limiter.reset(address)
+    limiter.succeeded(address)
+    limiter.prune()
 
     def rotate(conn: sqlite3.Connection) -> Session:
-        end_session(conn, session.id)
+        if not session.id.startswith(VISITOR_PREFIX):
+            end_session(conn, session.id)
         purge_sessions(conn)
         return new_session(conn, authed=True)
 

@@ -105,16 +105,23 @@ def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
 
 @routes.post("/admin/upload")
 async def upload(request: web.Request) -> web.StreamResponse:
-    """Not behind :func:`signed_in`: the CSRF token is inside the multipart body, read while streaming the file."""
+    """Not behind :func:`signed_in`, which reads the whole form: the file is streamed to disk with a cap.
+
+    The session and the CSRF token (in the form's address, ``?csrf=``) are checked before a byte of the body
+    is read, so nobody without a signed-in session can make the node write anything (docs/security.md §6).
+    A token sent only as a form field is still accepted from a signed-in session, checked after streaming.
+    """
     node = node_of(request)
     check_origin(request, node.config)
     session = await current_session(request)
+    if session is None or not session.authed:
+        raise web.HTTPForbidden(reason="You are signed out. Sign in again and repeat what you were doing.")
+    early = request.query.get("csrf")
+    if early is not None:
+        check_csrf(session, early)
     with tempfile.TemporaryDirectory(prefix="signpost-upload-") as tmp:
         path, filename, replace, csrf = await _save_upload(request, Path(tmp))
-        check_csrf(session, csrf)
-        assert session is not None
-        if not session.authed:
-            raise web.HTTPForbidden(reason="You are signed out. Sign in again and repeat what you were doing.")
+        check_csrf(session, early if early is not None else csrf)
         try:
             batch = await asyncio.to_thread(read, path)
         except UnreadableFile as e:
