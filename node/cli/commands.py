@@ -13,9 +13,10 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
@@ -226,13 +227,29 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
     default=None,
     help="Write a spreadsheet template to this .xlsx file and stop.",
 )
+@click.option(
+    "--venues",
+    type=click.Choice(["public", "private"]),
+    default=None,
+    help="When the sheet does not say which meeting places are private: 'public' publishes every venue in full, "
+    "'private' shows only each one's area (the default). Remembered for the next import of the same file name.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @friendly
 def import_(
-    directory: Path, file: Path | None, dry_run: bool, replace: bool, yes: bool, template: Path | None, as_json: bool
+    directory: Path,
+    file: Path | None,
+    dry_run: bool,
+    replace: bool,
+    yes: bool,
+    template: Path | None,
+    venues: Literal["public", "private"] | None,
+    as_json: bool,
 ) -> None:
     """Import listings from a spreadsheet (CSV, XLSX) or JSON Lines file."""
-    from node.importer.pipeline import import_file, render_plan
+    from node.importer.pipeline import import_file, read, render_plan
+    from node.importer.venues import choose_venues, keep_choice
+    from node.storage.store import connect, transaction
 
     if template is not None:
         from node.importer import write_template
@@ -242,12 +259,22 @@ def import_(
         return
     if file is None:
         raise click.UsageError("give the FILE to import (or --template FILE.xlsx)")
-    result = import_file(directory, file, dry_run=True, replace=replace, progress=_progress_bar())
+    config = _config(directory)
+    conn = connect(config.db_path)
+    try:
+        choice = choose_venues(conn, file.name, venues)
+    finally:
+        conn.close()
+    batch = read(file, venues=choice.venues, progress=_progress_bar())
+    result = import_file(directory, file, dry_run=True, replace=replace, batch=batch)
+    # What the coordinator must read first: the choice for meeting places the sheet does not mark
+    # (render_plan then starts with the reader's notice, batch.venue_notice).
+    top = [line for line in (choice.line(),) if line]
     if as_json and dry_run:
-        _echo_json(result.as_json())
+        _echo_json({**result.as_json(), "venues": choice.venues, "venues_choice": choice.line()})
         sys.exit(1 if result.rejected_rows else 0)
     if not as_json:
-        click.echo(render_plan(result, dry_run=dry_run))
+        click.echo("\n".join([*top, render_plan(result, dry_run=dry_run)]))
     if dry_run:
         return
     deletes = result.plan.counts()["delete"]
@@ -256,8 +283,15 @@ def import_(
             raise click.ClickException(f"--replace would delete {deletes} listing(s); add --yes to confirm")
         click.confirm(f"Delete {deletes} listing(s) that are no longer in {file.name}?", abort=True)
     result = import_file(directory, file, dry_run=False, replace=replace, batch=result.batch)
+    if choice.origin == "given":
+        conn = connect(config.db_path)
+        try:
+            with transaction(conn):
+                keep_choice(conn, choice, at=int(time.time()))
+        finally:
+            conn.close()
     if as_json:
-        _echo_json(result.as_json())
+        _echo_json({**result.as_json(), "venues": choice.venues, "venues_choice": choice.line()})
     c = result.plan.counts()
     click.echo(
         f"Imported {file.name}: {c['add']} added, {c['change']} changed, {c['unchanged']} unchanged, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 import tomlkit
@@ -71,13 +71,10 @@ class AdminSettings(Struct, kw_only=True, forbid_unknown_fields=True):
 class ImportSettings(Struct, kw_only=True, forbid_unknown_fields=True):
     sheet_url: str | None = None
     sheet_interval: Annotated[float, Meta(ge=60)] = 3600.0
-
-
-class PlacePoint(Struct, kw_only=True, forbid_unknown_fields=True):
-    """A coordinator's place name given as a point: ``"Hyde Park" = { lat = 53.8125, lon = -1.5660 }``."""
-
-    lat: Annotated[float, Meta(ge=-90, le=90)]
-    lon: Annotated[float, Meta(ge=-180, le=180)]
+    # How the published sheet's meeting places are read when it has no column saying which are
+    # private: "public" (every venue in full) or "private" (area only); unset, the choice
+    # remembered for the sheet's URL, else area only (node.importer.venues).
+    venues: Literal["public", "private"] | None = None
 
 
 class PublishingSettings(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -105,6 +102,13 @@ class WebSettings(Struct, kw_only=True, forbid_unknown_fields=True):
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise ValueError(f"trusted_proxies: {cidr!r} is not an address or a CIDR range") from None
+
+
+class PlacePoint(Struct, kw_only=True, forbid_unknown_fields=True):
+    """A coordinator's place name given as a point: ``"Hyde Park" = { lat = 53.8125, lon = -1.5660 }``."""
+
+    lat: Annotated[float, Meta(ge=-90, le=90)]
+    lon: Annotated[float, Meta(ge=-180, le=180)]
 
 
 class Config(Struct, kw_only=True, forbid_unknown_fields=True):

@@ -9,6 +9,11 @@ when fetched).  The rows go through the one import pipeline
 (:mod:`node.importer.pipeline`: read, plan, apply).  Each run's outcome (time,
 counts, rejected rows, or why the fetch failed) is kept in the local
 ``sheet_runs`` table (:mod:`node.storage.sheets`) for the console.
+
+Meeting places the sheet does not mark as public or private are read as
+``[import] venues`` says, else as last chosen for this sheet's URL, else area
+only (:mod:`node.importer.venues`); the setting is remembered for the URL, and
+each run's notes start with the choice and the reader's notice about it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from node.core.context import NODE, Node, now_us
 from node.core.errors import NodeError
 from node.importer import ImportBatch, UnreadableFile
 from node.importer.pipeline import apply, plan_batch, read
+from node.importer.venues import VenuesChoice, choose_venues, keep_choice
 from node.storage.sheets import SheetRunRow, recent_sheet_runs, record_sheet_run
 
 __all__ = [
@@ -138,15 +144,18 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
         raise SheetError("no published sheet is set", hint="add sheet_url under [import] in signpost.toml")
     assert node.session is not None
     run = SheetRun(url=url, at=int(time.time()), ok=False)
+    setting = node.config.import_.venues
+    choice: VenuesChoice = await node.store.read(lambda conn: choose_venues(conn, url, setting))
     with tempfile.TemporaryDirectory(prefix="signpost-sheet-") as tmp:
         path = Path(tmp) / "sheet.csv"
         try:
             await fetch_sheet(node.session, url, path)
-            batch: ImportBatch = await asyncio.to_thread(read, path)
+            batch: ImportBatch = await asyncio.to_thread(lambda: read(path, venues=choice.venues))
         except (SheetError, UnreadableFile) as e:
             run.error = str(e)
             await node.store.write(_record, run)
             return run
+    notices = [line for line in (choice.line(), batch.venue_notice) if line]
 
     def write(conn: sqlite3.Connection) -> dict[str, int]:
         plan = plan_batch(conn, node.publisher, batch, replace=False)
@@ -155,10 +164,11 @@ async def run_sheet_import(node: Node, url: str | None = None) -> SheetRun:
         counts["rejected"] = len(batch.errors)
         run.counts = counts
         run.ok = True
-        run.problems = [
+        run.problems = [{"row": None, "column": None, "severity": "notice", "message": line} for line in notices] + [
             {"row": p.row, "column": p.column, "severity": p.severity, "message": p.message}
             for p in batch.problems[:200]
         ]
+        keep_choice(conn, choice, at=run.at)
         _record(conn, run)
         return counts
 

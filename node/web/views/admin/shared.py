@@ -18,6 +18,7 @@ from aiohttp import web
 from node.core.context import NODE, Node
 from node.directory.schedule import LONDON
 from node.importer import ImportBatch
+from node.importer.venues import VenuesChoice
 from node.publishing.publisher import ImportPlan
 from node.storage.sessions import find_session
 from node.web.auth import COOKIE, VISITOR_PREFIX, LoginGuard, Session, visitor_session
@@ -58,6 +59,10 @@ class PendingUpload:
     replace: bool
     filename: str
     created: float
+    # The uploaded bytes, so the preview can be read again with another venues choice
+    # (node.importer.venues), and the choice it was read with.
+    data: bytes = b""
+    choice: VenuesChoice | None = None
 
 
 @dataclass

@@ -6,6 +6,12 @@ publish button carries a token for the plan kept on the server (not the
 data).  If the listings changed since the preview, nothing is published and
 the new preview is shown instead.  Reading and planning are the one import
 pipeline (:mod:`node.importer.pipeline`) that ``signpost import`` uses too.
+
+The preview puts privacy first: the reader's notice about meeting places the sheet
+does not mark (fail-closed, area only), the choice "all venues are public" / "show
+only areas" that reads the kept upload again and re-plans (remembered for the file's
+name when published, :mod:`node.importer.venues`), and which meeting places and
+contact details become public or stop being public, above "Publish".
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ from typing import Any, Final
 
 from aiohttp import BodyPartReader, web
 
-from node.importer import UnreadableFile
+from node.importer import ImportBatch, UnreadableFile
 from node.importer.pipeline import plan_batch, preview, publish_previewed, read
+from node.importer.venues import CHOICE_WORDS, PrivacyChange, VenuesChoice, choose_venues, keep_choice, privacy_changes
 from node.publishing.publisher import ImportPlan
 from node.web.auth import Session, check_csrf, check_origin
 from node.web.views.admin.shared import ADMIN, AdminState, PendingUpload, current_session, node_of, redirect, render
@@ -84,9 +91,17 @@ def _prune_pending(state: AdminState) -> None:
         del state.pending[next(iter(state.pending))]
 
 
-def _preview_ctx(pending: PendingUpload, token: str) -> dict[str, Any]:
+def _preview_ctx(pending: PendingUpload, token: str, changes: list[PrivacyChange]) -> dict[str, Any]:
     shown = preview(pending.batch, pending.plan)
+    choice = pending.choice
+    batch = pending.batch
+    notices = [line for line in (choice.line() if choice else None, batch.venue_notice) if line]
     return {
+        "notices": notices,
+        "privacy_changes": changes,
+        "venues": choice.venues if choice else None,
+        "venue_choices": CHOICE_WORDS,
+        "ask_venues": bool(batch.undeclared_venues) or (choice is not None and choice.venues is not None),
         "title": "Check the changes before publishing",
         "token": token,
         "filename": pending.filename,
@@ -122,18 +137,62 @@ async def upload(request: web.Request) -> web.StreamResponse:
     with tempfile.TemporaryDirectory(prefix="signpost-upload-") as tmp:
         path, filename, replace, csrf = await _save_upload(request, Path(tmp))
         check_csrf(session, early if early is not None else csrf)
+        choice = await node.store.read(lambda conn: choose_venues(conn, filename, None))
         try:
-            batch = await asyncio.to_thread(read, path)
+            batch = await asyncio.to_thread(lambda: read(path, venues=choice.venues))
         except UnreadableFile as e:
             ctx = {"title": "Upload a spreadsheet", "error": str(e).replace(path.name, filename)}
             return render(request, "admin_upload.html", ctx, session=session, status=400)
+        data = path.read_bytes()
     batch.source = filename
-    plan = await node.store.read(lambda conn: plan_batch(conn, node.publisher, batch, replace=replace))
+    plan, changes = await node.store.read(_plan, node.publisher, batch, replace)
     state = request.app[ADMIN]
     _prune_pending(state)
     token = secrets.token_urlsafe(24)
-    state.pending[token] = PendingUpload(session.id, batch, plan, replace, filename, time.monotonic())
-    return render(request, "admin_preview.html", _preview_ctx(state.pending[token], token), session=session)
+    state.pending[token] = PendingUpload(
+        session.id, batch, plan, replace, filename, time.monotonic(), data=data, choice=choice
+    )
+    return render(request, "admin_preview.html", _preview_ctx(state.pending[token], token, changes), session=session)
+
+
+def _plan(
+    conn: sqlite3.Connection, publisher: str, batch: ImportBatch, replace: bool
+) -> tuple[ImportPlan, list[PrivacyChange]]:
+    planned = plan_batch(conn, publisher, batch, replace=replace)
+    return planned, privacy_changes(conn, publisher, planned)
+
+
+def _expired(request: web.Request, session: Session) -> web.StreamResponse:
+    ctx = {
+        "title": "Upload a spreadsheet",
+        "error": "That preview has expired (previews last an hour). Upload the file again to see its changes.",
+    }
+    return render(request, "admin_upload.html", ctx, session=session, status=409)
+
+
+@routes.post("/admin/upload/venues")
+@signed_in
+async def upload_venues(request: web.Request, session: Session) -> web.StreamResponse:
+    """The preview's choice for meeting places the sheet does not mark: read the kept upload again and re-plan."""
+    node = node_of(request)
+    form = await request.post()
+    token, venues = form.get("plan"), form.get("venues")
+    state = request.app[ADMIN]
+    pending = state.pending.get(token) if isinstance(token, str) else None
+    if pending is None or pending.session != session.id or not isinstance(token, str):
+        return _expired(request, session)
+    if venues != "public" and venues != "private":
+        raise web.HTTPBadRequest(reason="Choose whether all venues are public or only areas are shown.")
+    choice = VenuesChoice(pending.filename, "public" if venues == "public" else "private", "given")
+    suffix = Path(pending.filename).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix="signpost-upload-") as tmp:
+        path = Path(tmp) / ("upload" + (suffix if suffix in _SUFFIXES else ".csv"))
+        path.write_bytes(pending.data)
+        batch = await asyncio.to_thread(lambda: read(path, venues=choice.venues))
+    batch.source = pending.filename
+    pending.batch, pending.choice = batch, choice
+    pending.plan, changes = await node.store.read(_plan, node.publisher, batch, pending.replace)
+    return render(request, "admin_preview.html", _preview_ctx(pending, token, changes), session=session)
 
 
 @routes.post("/admin/upload/publish")
@@ -144,21 +203,22 @@ async def upload_publish(request: web.Request, session: Session) -> web.StreamRe
     state = request.app[ADMIN]
     pending = state.pending.get(token) if isinstance(token, str) else None
     if pending is None or pending.session != session.id or not isinstance(token, str):
-        ctx = {
-            "title": "Upload a spreadsheet",
-            "error": "That preview has expired (previews last an hour). Upload the file again to see its changes.",
-        }
-        return render(request, "admin_upload.html", ctx, session=session, status=409)
+        return _expired(request, session)
 
-    def write(conn: sqlite3.Connection) -> ImportPlan | None:
-        return publish_previewed(
+    def write(conn: sqlite3.Connection) -> tuple[ImportPlan, list[PrivacyChange]] | None:
+        changed = publish_previewed(
             conn, node.config.directory, node.publisher, pending.batch, replace=pending.replace, previewed=pending.plan
         )
+        if changed is not None:
+            return changed, privacy_changes(conn, node.publisher, changed)
+        if pending.choice is not None:
+            keep_choice(conn, pending.choice, at=int(time.time()))
+        return None
 
-    changed = await node.store.write(write)
-    if changed is not None:
-        pending.plan = changed
-        ctx = _preview_ctx(pending, token)
+    replanned = await node.store.write(write)
+    if replanned is not None:
+        pending.plan, changes = replanned
+        ctx = _preview_ctx(pending, token, changes)
         ctx["notice"] = (
             "The listings changed since this preview was made, so nothing was published. Here is the new preview."
         )
