@@ -1,4 +1,9 @@
-"""What ``signpost status`` and the ``/status`` page show: peers, counts, stale listings."""
+"""What ``signpost status`` and the ``/status`` page show: peers, counts, stale listings, key-log forks.
+
+A key-log fork (two valid entries after the same one, spec §4.3) is resolved
+by the fork rule without anyone's help, but it means someone holding a
+recovery key signed a competing history: the coordinator must hear of it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from node.directory.freshness import STALE_DAYS
+from node.storage.ledger import keylog_forks
 from node.storage.peers import holdings, peer_rows, recent_rejections, records_via, stale_listings
 from node.storage.store import get_meta
 
@@ -48,8 +54,19 @@ def read_status(conn: sqlite3.Connection, *, today: dt.date | None = None) -> di
         {"id": rid, "name": name, "reviewed": reviewed}
         for rid, name, reviewed in stale_listings(conn, publisher, reviewed_before=stale_cut)
     ]
+    forks = [
+        {
+            "publisher": f.publisher,
+            "own": f.publisher == publisher,
+            "kept": f.kept,
+            "dropped": f.dropped,
+            "seen": _when(f.seen_us),
+        }
+        for f in keylog_forks(conn)
+    ]
     return {
         "publisher": publisher,
+        "key_log_forks": forks,
         "counts": {
             "own_listings": held.own_listings,
             "listings": held.listings,
@@ -82,6 +99,12 @@ def render_status(report: dict[str, Any]) -> str:
                 lines.append(f"      rejected {r['item']}: {r['reason']}: {r['detail']}")
     else:
         lines.append("Not following any peers.")
+    for f in report.get("key_log_forks", []):
+        whose = "THIS NODE's key log" if f["own"] else f"the key log of {f['publisher']}"
+        lines.append(
+            f"Warning: {whose} forked (seen {f['seen']}): the fork rule kept entry {f['kept'][:16]} and dropped "
+            f"{f['dropped'][:16]}; someone holding a recovery key signed a competing history."
+        )
     if report["stale"]:
         lines.append(f"{len(report['stale'])} listing(s) not checked for over 6 months (may be out of date):")
         for s in report["stale"]:

@@ -27,6 +27,8 @@ __all__ = [
     "withdrawn",
     "store_keylog",
     "load_keylog",
+    "KeylogFork",
+    "keylog_forks",
     "keylog_envelopes",
     "FeedRow",
     "feed_rows",
@@ -227,14 +229,51 @@ def store_keylog(conn: sqlite3.Connection, log: KeyLog, *, now_us: int) -> bool:
         held_head = verify_keylog(old, publisher=log.publisher).head
         combined = {e.payload: e for e in (*old, *log.chain)}
         log = verify_keylog(list(combined.values()), publisher=log.publisher)
+        _record_forks(conn, log, now_us)
         if log.head == held_head:
             return False
+    else:
+        _record_forks(conn, log, now_us)
     conn.execute(
         """INSERT INTO keylogs (publisher, envelopes, head, updated) VALUES (?, ?, ?, ?)
            ON CONFLICT (publisher) DO UPDATE SET envelopes = excluded.envelopes, head = excluded.head, updated = excluded.updated""",
         (log.publisher, _ENCODE.encode(log.chain), log.head, now_us),
     )
     return True
+
+
+# A key-log fork is kept beside record equivocations, under this id (no record id starts with "#").
+KEYLOG_ID = "#keylog"
+
+
+def _record_forks(conn: sqlite3.Connection, log: KeyLog, now_us: int) -> None:
+    """Remember each fork the fork rule resolved (spec §4.3), once, so status can show it."""
+    for fork in log.forks:
+        for dropped in fork.dropped:
+            conn.execute(
+                """INSERT INTO equivocations (publisher, id, rev, kept, other, at)
+                   SELECT ?, ?, 0, ?, ?, ? WHERE NOT EXISTS (
+                     SELECT 1 FROM equivocations WHERE publisher = ? AND id = ? AND kept = ? AND other = ?)""",
+                (log.publisher, KEYLOG_ID, fork.kept, dropped, now_us, log.publisher, KEYLOG_ID, fork.kept, dropped),
+            )
+
+
+@dataclass(frozen=True)
+class KeylogFork:
+    """A key-log fork this node saw: the entry the fork rule kept, the one it dropped, and when."""
+
+    publisher: str
+    kept: str
+    dropped: str
+    seen_us: int
+
+
+def keylog_forks(conn: sqlite3.Connection) -> list[KeylogFork]:
+    """Every key-log fork this node has seen, newest first."""
+    rows = conn.execute(
+        "SELECT publisher, kept, other, at FROM equivocations WHERE id = ? ORDER BY at DESC, rowid DESC", (KEYLOG_ID,)
+    ).fetchall()
+    return [KeylogFork(*row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ async def test_a_revoked_keys_versions_are_dropped_even_when_the_thief_used_a_hi
     conn.execute("DELETE FROM listings WHERE id = 'group-000002'")
     try:
         with transaction(conn):
-            rotate(conn, leeds.directory, revoke=True)
+            rotate(conn, leeds.directory, revoke=True, words=leeds.words)
         log = load_keylog(conn, leeds.publisher)
         assert log is not None
         settle_staged_key(leeds.directory / "keys", log.authorised)
