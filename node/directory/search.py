@@ -621,7 +621,14 @@ def _suggest(conn: sqlite3.Connection, filters: Filters, place: Place | None, no
     options: list[tuple[str, str, Filters]] = []
     if filters.when:
         options.append(("when", "Any day or time", replace(filters, when=None)))
+    wider_place = None
     if place is not None:
+        if place.kind != "authority" and place.district_name:
+            wider_place = Geo.load().lookup_authority(place.district_name)
+            if wider_place is not None:
+                options.append(
+                    ("near", f"All of {wider_place.label}", replace(filters, near=wider_place.label, within_km=None))
+                )
         wider = max(50.0, radius_km(filters, place) * 3)
         if wider <= 200:
             options.append(("within", f"Within {wider:g} km", replace(filters, within_km=wider)))
@@ -639,7 +646,8 @@ def _suggest(conn: sqlite3.Connection, filters: Filters, place: Place | None, no
         options.append(("near", "Anywhere", replace(filters, near="", within_km=None)))
     out = []
     for param, label, relaxed in options:
-        count = _count(conn, relaxed, None if not relaxed.near else place, now)
+        at = wider_place if wider_place is not None and relaxed.near == wider_place.label else place
+        count = _count(conn, relaxed, None if not relaxed.near else at, now)
         if count:
             out.append(Suggestion(param, label, count, to_params(relaxed)))
     return out
@@ -756,17 +764,19 @@ class Prepared:
     """A public search read as a person meant it: the filters, the place, and what the words ask for.
 
     ``place_in_words`` is the postcode or place found in the words box (then
-    ``filters.near`` holds it and ``filters.q`` the rest of the words).
+    ``filters.near`` holds it and ``filters.q`` the rest of the words), and
+    ``alternatives`` the other places its name could mean.
     """
 
     filters: Filters
     place: Place | None
     intent: Intent
     place_in_words: str | None = None
+    alternatives: list[Place] = field(default_factory=list)
 
 
-def _place_in_words(geo: Geo, q: str) -> tuple[Place, str, str] | None:
-    """A postcode, district, sector or place named in ``q``: (the place, the words naming it, the other words).
+def _place_in_words(geo: Geo, q: str) -> tuple[Place, str, str, list[Place]] | None:
+    """A postcode or place named in ``q``: (the place, the words naming it, the other words, other meanings).
 
     Uses ``Geo.find_in_text`` when the gazetteer provides it; otherwise tries
     postcode-shaped words and runs of up to three words against ``Geo.lookup_place``.
@@ -778,7 +788,7 @@ def _place_in_words(geo: Geo, q: str) -> tuple[Place, str, str] | None:
             return None
         resolution, rest = found
         place = resolution.place
-        return place, place.label, str(rest)
+        return place, place.label, str(rest), list(resolution.alternatives)
     ws = q.split()
     for size in (3, 2, 1):
         for i in range(len(ws) - size + 1):
@@ -787,25 +797,28 @@ def _place_in_words(geo: Geo, q: str) -> tuple[Place, str, str] | None:
                 continue
             place = geo.lookup_place(text)
             if place is not None:
-                return place, text, " ".join(ws[:i] + ws[i + size :])
+                return place, text, " ".join(ws[:i] + ws[i + size :]), []
     return None
 
 
-def prepare(filters: Filters, geo: Geo | None = None) -> Prepared:
+def prepare(filters: Filters, geo: Geo | None = None, *, place: Place | None = None) -> Prepared:
     """Read a public search: the place (``near``, else one typed in the words box) and the words' intent.
 
-    Raises :class:`UnknownPlace` for a ``near`` we do not know.  The JSON API
-    does not use this: its ``q`` keeps the exact "every word" rule.
+    ``place`` is ``near`` already resolved (the page resolves it with the node's
+    own gazetteer); otherwise it is resolved here, raising :class:`UnknownPlace`
+    for a ``near`` we do not know.  The JSON API does not use this: its ``q``
+    keeps the exact "every word must appear" rule.
     """
     geo = geo or Geo.load()
-    place = resolve_place(filters, geo)
-    named = None
+    if place is None:
+        place = resolve_place(filters, geo)
+    named, alternatives = None, []
     if place is None and filters.q:
         found = _place_in_words(geo, filters.q)
         if found is not None:
-            place, named, rest = found
+            place, named, rest, alternatives = found
             filters = replace(filters, q=rest, near=named)
-    return Prepared(filters, place, read_words(filters.q), named)
+    return Prepared(filters, place, read_words(filters.q), named, alternatives)
 
 
 @dataclass(frozen=True)

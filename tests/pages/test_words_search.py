@@ -81,3 +81,12 @@ def test_a_service_area_is_respected(conn: sqlite3.Connection) -> None:
     assert "weekend-peer-support-line" in in_lambeth[:3] and "leeds-peer-support-line" not in in_lambeth
     anywhere = ids(public(conn, q="phone line"))
     assert {"weekend-peer-support-line", "leeds-peer-support-line", "national-peer-support-line"} <= set(anywhere)
+
+
+def test_an_empty_search_suggests_the_whole_authority_and_a_longer_distance(conn: sqlite3.Connection) -> None:
+    found = public(conn, q="bipolar", near="LS6 3QR", within="1km")
+    assert found.total == 0
+    labels = {s.label: s for s in found.suggestions}
+    assert "All of Leeds" in labels and labels["All of Leeds"].params["near"] == "Leeds"
+    assert labels["All of Leeds"].count >= 1 and "within" not in labels["All of Leeds"].params
+    assert any(label.startswith("Within") for label in labels)

@@ -13,12 +13,14 @@ import logging
 import math
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import urlencode
 
 import msgspec
 from aiohttp import web
+from multidict import MultiDict
 
 from node.core.context import NODE
 from node.directory.ending import has_ended
@@ -44,6 +46,7 @@ from node.directory.search import (
     UnknownPlace,
     network_names,
     peer_names,
+    prepare,
     resolve_near,
     search,
 )
@@ -65,6 +68,12 @@ JOIN_LABELS: Final = {
     "booking": "Book a place first",
     "referral": "You need a referral",
     "contact_first": "Get in touch before your first visit",
+}
+# "Just turn up" is for a place; a drop-in line or online group is joined another way.
+DROP_IN_BY_DELIVERY: Final = {
+    "phone": "Just call: there is no need to book",
+    "online": "Just join online: there is no need to book",
+    "hybrid": "Just turn up, or join online: there is no need to book",
 }
 DELIVERY_LABELS: Final = {
     "in_person": "In person",
@@ -143,6 +152,15 @@ def _where(record: Record) -> dict[str, Any]:
         if isinstance(loc, AreaLocation) and loc.postcode_area:
             out["area"] = f"{loc.area} ({loc.postcode_area})"
     return out
+
+
+def _join_label(record: Record) -> str | None:
+    """How to join, in words that fit how the listing is delivered."""
+    if record.join is None:
+        return None
+    if record.join.method == "drop_in":
+        return DROP_IN_BY_DELIVERY.get(record.delivery, JOIN_LABELS["drop_in"])
+    return JOIN_LABELS[record.join.method]
 
 
 def _cost(record: Record) -> str | None:
@@ -228,6 +246,18 @@ async def home(request: web.Request) -> web.Response:
     return _templates(request).render("home.html", ctx)
 
 
+def _within_without_place(query: Mapping[str, str]) -> tuple[Mapping[str, str], str]:
+    """A distance chosen with no place: the query without it, and the distance to keep in the form.
+
+    The page then asks for a place in plain words with every other choice kept,
+    rather than refusing the search (the JSON API still answers 400).
+    """
+    within = query.get("within", "").strip()
+    if not within or query.get("near", "").strip():
+        return query, ""
+    return MultiDict((k, v) for k, v in query.items() if k != "within"), within
+
+
 def _page_number(request: web.Request) -> int:
     raw = request.query.get("page", "1")
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_PAGE:
@@ -240,11 +270,23 @@ async def search_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
     ctx = {**_base_context(request), "title": "Search results", "results": None, "error": None, "place_suggestions": []}
     now = now_for(request)
+    query, unplaced = _within_without_place(request.query)
     try:
-        filters = parse_filters(request.query)
+        filters = parse_filters(query)
         page = _page_number(request)
-        resolution = resolve_near(filters, await node_geo(request))
+        geo = await node_geo(request)
+        resolution = resolve_near(filters, geo)
         place = resolution.place if resolution else None
+        # The words box may name the place ("hearing voices LS6"), and says what is wanted (node.directory.vocabulary).
+        prepared = prepare(filters, geo, place=place)
+        filters, place = prepared.filters, prepared.place
+        form = filters
+        if unplaced:
+            km = parse_filters({"within": unplaced, "near": "-"}).within_km
+            if place is not None:
+                filters = form = replace(filters, within_km=km)
+            else:
+                form = replace(filters, within_km=km)  # kept in the form, asked for a place
     except UnknownPlace as e:
         filters = parse_filters({k: v for k, v in request.query.items() if k != "page"})
         ctx.update(
@@ -260,7 +302,15 @@ async def search_page(request: web.Request) -> web.Response:
         return _templates(request).render("search.html", ctx, status=400)
 
     def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str], dict[str, str]]:
-        results = search(conn, filters, place=place, now=now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        results = search(
+            conn,
+            filters,
+            place=place,
+            now=now,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            intent=prepared.intent,
+        )
         names = network_names(
             conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
         )
@@ -270,7 +320,8 @@ async def search_page(request: web.Request) -> web.Response:
     results, names, vias = await node.store.read(read)
     today = now.date()
     ctx.update(
-        _form_context(filters),
+        _form_context(form),
+        within_needs_place=form.within_km if form.within_km != filters.within_km else None,
         results=results,
         cards=[_card(h, names, vias, today) for h in results.items],
         summary=_summary(filters, results),
@@ -281,7 +332,7 @@ async def search_page(request: web.Request) -> web.Response:
         # Other places of the same name, one click each (node.directory.geo, rule 3).
         place_alternatives=[
             (p.label, "/search?" + urlencode({**to_params(filters), "near": p.label}))
-            for p in (resolution.alternatives if resolution else [])
+            for p in (resolution.alternatives if resolution else prepared.alternatives)
         ],
     )
     return _templates(request).render("search.html", ctx)
@@ -375,7 +426,7 @@ async def listing_page(request: web.Request) -> web.Response:
         "their_words": sched.text if sched is not None else None,
         "next": format_occurrence(nxt, today=today) if nxt else None,
         "where": _where(record),
-        "join": JOIN_LABELS[record.join.method] if record.join else None,
+        "join": _join_label(record),
         "cost": _cost(record),
         "topics": [TOPICS.get(t, t.replace("-", " ").capitalize()) for t in record.topics],
         "languages": [LANGUAGE_NAMES.get(code.lower(), code) for code in record.languages],
