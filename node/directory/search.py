@@ -53,6 +53,7 @@ from node.directory.filters import (
     words,
 )
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
+from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
 from node.directory.vocabulary import FILLER, Intent, read_words
 from protocol.records import TOPICS, Record, Schedule
@@ -269,6 +270,9 @@ class _Cand:
     lon: float | None
     schedule: str | None
     rank: float
+    # From listing_occurrences: the first session's start in the "when" span, the window already
+    # checked in SQL; None when the exact check is still to run on ``schedule``.
+    first: float | None = None
 
 
 def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> dict[int, float]:
@@ -285,11 +289,31 @@ def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> 
 
 
 def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
-    sched = "l.schedule" if filters.when else "NULL"
-    sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}", near)
+    stored = stored_window(conn, filters.when, now) if filters.when else None
+    if stored is None:
+        sched = "l.schedule" if filters.when else "NULL"
+        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
+    else:
+        # Listings with a session in the window, each with its first start in the span (the sort key
+        # _fits_when gives), plus those written since the last fill, checked the exact way.
+        a, b, ws, we, low = stored
+        columns = (
+            "l.rowid, l.name, l.delivery, l.lat, l.lon, "
+            "CASE WHEN l.rowid IN (SELECT listing FROM listing_occurrences_pending) THEN l.schedule END, "
+            "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
+        )
+        sql, args = _select(filters, place, now, columns, near)
+        sql += (
+            " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
+            " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
+        )
+        args = [b, a, *args, low, we, ws]
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
-    out = [_Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0)) for r in rows]
+    out = [
+        _Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0), None if r[6] is None else float(r[6]))
+        for r in rows
+    ]
     # Remote sets are reused in this order: relevance, else name.
     out.sort(key=lambda c: (c.rank, c.name.casefold(), c.rowid))
     return out
@@ -331,6 +355,8 @@ def _fits_when(c: _Cand, filters: Filters, now: dt.datetime, span: tuple[dt.date
     if not filters.when:
         return 0.0
     assert span is not None
+    if c.first is not None:
+        return c.first
     if c.schedule is None:
         return None
     found = _occurrences_cached(c.schedule, *span)
@@ -529,8 +555,47 @@ def _page(
         return _fast_page(conn, filters, now, limit, offset)
     if place is not None and not filters.when:
         return _near_page(conn, filters, place, now, limit, offset)
+    if place is None and not filters.words:
+        fast = _when_page(conn, filters, now, limit, offset)
+        if fast is not None:
+            return fast
     rows = _rows(conn, filters, place, now)
     return len(rows), rows[offset : offset + limit]
+
+
+def _when_page(
+    conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row]] | None:
+    """A time and no words or place, read from listing_occurrences: counted and paged in SQL.
+
+    Ordered as :func:`_rows` orders it (first start, then name casefolded, then rowid): SQL
+    finds the start of the last row shown, and every row starting no later is sorted here,
+    so ties on the start are broken exactly.  ``None`` when the table cannot answer (it does
+    not cover the window, or listings written since the last fill must be checked the slow way).
+    """
+    stored = stored_window(conn, filters.when, now) if filters.when else None
+    if stored is None or conn.execute("SELECT 1 FROM listing_occurrences_pending LIMIT 1").fetchone():
+        return None
+    a, b, ws, we, low = stored
+    columns = (
+        "l.rowid AS rowid, l.name AS name, (SELECT min(o.start) FROM listing_occurrences o "
+        "WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?) AS first"
+    )
+    sql, args = _select(filters, None, now, columns)
+    sql += " AND l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
+    args = [b, a, *args, low, we, ws]
+    # rank() is one more than the rows starting strictly earlier: rank <= offset + limit keeps
+    # exactly the rows that could be shown, ties on the start included.
+    found = conn.execute(
+        "SELECT * FROM (SELECT rowid, name, first, count(*) OVER () AS n, rank() OVER (ORDER BY first) AS rk "
+        f"FROM ({sql})) WHERE rk <= ?",
+        [*args, offset + limit],
+    ).fetchall()
+    if not found:  # rank 1 is always kept, so nothing matched
+        return 0, []
+    rows = [_Row(r[0], 0, float(r[2]), None, r[1]) for r in found]
+    rows.sort(key=lambda r: (r.group, r.score, r.name.casefold(), r.rowid))
+    return int(found[0][3]), rows[offset : offset + limit]
 
 
 def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:

@@ -19,9 +19,11 @@ import logging
 import random
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from node.core.context import Node, now_us
 from node.core.errors import NodeError, PeerUnavailable
+from node.directory.occurrences import fill_pending
 from node.federation.fetch import fetch_keylog
 from node.federation.verifier import ItemIn, Verifier, check_batch
 from node.federation.walk import EpochChanged, FeedWalk, RawPage
@@ -74,6 +76,14 @@ def backoff_s(failures: int, retry_after: float | None) -> float:
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_BACKOFF_S))
     return delay
+
+
+def _commit_and_fill(conn: sqlite3.Connection, *args: Any, finished: bool) -> tuple[int, int]:
+    """Commit a page, and in the same transaction the next days' sessions of the listings it wrote,
+    so "today" and "this weekend" stay index lookups during an ingest (node.directory.occurrences)."""
+    result = commit_page(conn, *args, finished=finished)
+    fill_pending(conn)
+    return result
 
 
 class Syncer:
@@ -243,7 +253,7 @@ class Syncer:
                 await settle()
                 pending = asyncio.ensure_future(
                     self.node.store.write(
-                        functools.partial(commit_page, finished=step.last),
+                        functools.partial(_commit_and_fill, finished=step.last),
                         peer.url,
                         verified,
                         step.page.next,

@@ -120,12 +120,49 @@ def organisation_names(conn: sqlite3.Connection) -> None:
     conn.execute(ORGANISATION_NAMES_INDEX)
 
 
+# Sessions of each listing over the next few days, so "today" and "this weekend" are index lookups
+# instead of expanding every match's schedule per query.  Filled by node.directory.occurrences (the
+# schedule rules live there); a listing written since is listed in listing_occurrences_pending and
+# searched the slow, exact way until the next fill.  ``start``/``end`` are Unix seconds, ``end`` the
+# effective end (node.directory.schedule.effective_end).
+OCCURRENCES_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS listing_occurrences (
+    listing INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS listing_occurrences_start ON listing_occurrences (start);
+CREATE INDEX IF NOT EXISTS listing_occurrences_listing ON listing_occurrences (listing);
+CREATE TABLE IF NOT EXISTS listing_occurrences_pending (listing INTEGER PRIMARY KEY);
+CREATE TRIGGER IF NOT EXISTS listings_occurrences_ai AFTER INSERT ON listings BEGIN
+    DELETE FROM listing_occurrences WHERE listing = new.rowid;
+    INSERT OR IGNORE INTO listing_occurrences_pending (listing) VALUES (new.rowid);
+END;
+CREATE TRIGGER IF NOT EXISTS listings_occurrences_au AFTER UPDATE OF schedule ON listings
+WHEN old.schedule IS NOT new.schedule BEGIN
+    DELETE FROM listing_occurrences WHERE listing = old.rowid;
+    INSERT OR IGNORE INTO listing_occurrences_pending (listing) VALUES (new.rowid);
+END;
+CREATE TRIGGER IF NOT EXISTS listings_occurrences_ad AFTER DELETE ON listings BEGIN
+    DELETE FROM listing_occurrences WHERE listing = old.rowid;
+    DELETE FROM listing_occurrences_pending WHERE listing = old.rowid;
+END;
+INSERT OR IGNORE INTO listing_occurrences_pending (listing) SELECT rowid FROM listings;
+"""
+
+
+def occurrence_table(conn: sqlite3.Connection) -> None:
+    """The precomputed sessions of the next few days (filled by ``node.directory.occurrences``)."""
+    _run(conn, OCCURRENCES_SCHEMA)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
     Migration(3, "import sources: the venues choice remembered per file or sheet", import_sources),
     Migration(4, "listing ends and retired listings: events that retire on their own", listing_ends),
     Migration(5, "an index naming each publisher by its earliest organisation record", organisation_names),
+    Migration(6, "the sessions of the next few days, for today and this weekend", occurrence_table),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 

@@ -88,6 +88,9 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
         from node.federation.scheduler import scheduler_ctx
 
         app.cleanup_ctx.append(scheduler_ctx)
+        from node.web.jobs import occurrences_ctx
+
+        app.cleanup_ctx.append(occurrences_ctx)  # "today" and "this weekend" as index lookups
         from node.publishing.retirement import retirement_ctx
 
         app.cleanup_ctx.append(retirement_ctx)  # this node's ended events retire on their own

@@ -6,6 +6,8 @@ lookup runs and which index drives them, so it holds on a loaded machine.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from node.directory.search import network_names
+from node.directory.filters import parse_filters
+from node.directory.occurrences import fill_pending, refresh, stored_window
+from node.directory.schedule import LONDON
+from node.directory.search import network_names, resolve_place, search
 from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
 from protocol.records import Record
@@ -83,3 +88,131 @@ def test_network_names_falls_back_to_own_name_then_peer_name_then_the_id(conn: s
     )
     names = network_names(conn, [own, peer, unknown], own_publisher=own, own_name="Our Network")
     assert names == {own: "Our Network", peer: "Peer Net", unknown: f"network {unknown[:12]}…"}
+
+
+# -- "today" and "this weekend" from listing_occurrences -------------------------------------------
+
+_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+def _scheduled(rng: random.Random, publisher: str, i: int) -> Record:
+    """A listing with one of the schedule shapes publishers write (weekly, fortnightly, monthly,
+    overnight, one-off dates, cancelled and moved sessions, untimed, text only)."""
+    opens, closes = rng.choice([("10:00", "12:00"), ("18:30", "20:00"), ("22:00", "02:00"), (None, None)])
+    shape = rng.randrange(7)
+    timed = {"opens": opens, "closes": closes} if opens else {}
+    schedule: dict[str, Any]
+    if shape == 0:
+        schedule = {"rules": [{"freq": "weekly", "byday": rng.sample(_DAYS, rng.randint(1, 3)), **timed}]}
+    elif shape == 1:
+        start = NOW.date() - dt.timedelta(days=rng.randint(0, 30))
+        schedule = {"rules": [{"freq": "weekly", "interval": 2, "starts": start.isoformat(), **timed}]}
+    elif shape == 2:
+        schedule = {"rules": [{"freq": "monthly", "byday": [f"{rng.choice(['1', '-1'])}{rng.choice(_DAYS)}"], **timed}]}
+    elif shape == 3:
+        days = [NOW.date() + dt.timedelta(days=rng.randint(-3, 12)) for _ in range(rng.randint(1, 3))]
+        schedule = {"dates": [{"date": d.isoformat(), **timed} for d in sorted(set(days))]}
+    elif shape == 4:
+        day = NOW.date() + dt.timedelta(days=rng.randint(0, 6))
+        schedule = {
+            "rules": [{"freq": "weekly", "byday": [_DAYS[day.weekday()]], **timed}],
+            "exceptions": [
+                {
+                    "date": day.isoformat(),
+                    "cancelled": False,
+                    "moved_to": {"date": (day + dt.timedelta(days=2)).isoformat()},
+                }
+                if rng.random() < 0.5
+                else {"date": day.isoformat()}
+            ],
+        }
+    elif shape == 5:
+        schedule = {"rules": [{"freq": "weekly", "byday": ["SA", "SU"]}], "not_on_bank_holidays": True}
+    else:
+        schedule = {"text": "Times vary: get in touch"}
+    where: dict[str, Any] = {"delivery": rng.choice(["in_person", "in_person", "online", "hybrid"])}
+    if where["delivery"] != "online":
+        lat, lon = 53.8208 + rng.uniform(-0.1, 0.1), -1.5855 + rng.uniform(-0.1, 0.1)
+        where["location"] = {
+            "type": "public",
+            "name": "Hall",
+            "area": "Leeds",
+            "lat": f"{lat:.5f}",
+            "lon": f"{lon:.5f}",
+        }
+    return _record(publisher, i, name=f"Listing {i:04d}", schedule=schedule, **where)
+
+
+NOW = dt.datetime(2026, 11, 25, 14, 0, tzinfo=LONDON)  # a Wednesday
+
+
+def _ids(
+    conn: sqlite3.Connection, when: str, now: dt.datetime, limit: int = 400, offset: int = 0, **params: str
+) -> tuple[int, list[str]]:
+    filters = parse_filters({"when": when, **params})
+    results = search(conn, filters, place=resolve_place(filters), now=now, limit=limit, offset=offset)
+    return results.total, [h.record.id for h in results.items]
+
+
+@pytest.fixture
+def scheduled(conn: sqlite3.Connection) -> sqlite3.Connection:
+    rng = random.Random(20)
+    _add(conn, [_scheduled(rng, "sp1:" + "s" * 26, i) for i in range(600)])
+    return conn
+
+
+def test_today_and_this_weekend_read_stored_sessions_and_agree_with_expanding_schedules(
+    scheduled: sqlite3.Connection,
+) -> None:
+    conn = scheduled
+    moments = [NOW + dt.timedelta(hours=h) for h in (0, 5, 10, 30, 50, 58, 75, 90)]
+    whens = ["today", "tomorrow", "this-weekend", "open-now"]
+    # Before any fill every listing is pending: the exact expansion answers.
+    expanded = {(w, m): _ids(conn, w, m) for w in whens for m in moments}
+    pages = {(w, m, o): _ids(conn, w, m, limit=7, offset=o) for w in whens for m in moments for o in (0, 5, 30)}
+    near = {(w, m): _ids(conn, w, m, near="LS6", within="10") for w in whens for m in moments[:3]}
+    assert stored_window(conn, "today", NOW) is None
+    refresh(conn, NOW)
+    assert conn.execute("SELECT count(*) FROM listing_occurrences_pending").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM listing_occurrences").fetchone()[0] > 600
+    for w in whens:
+        for m in moments:
+            assert stored_window(conn, w, m) is not None, (w, m)
+            assert _ids(conn, w, m) == expanded[(w, m)], (w, m)
+            for o in (0, 5, 30):
+                assert _ids(conn, w, m, limit=7, offset=o) == pages[(w, m, o)], (w, m, o)
+    for (w, m), found in near.items():
+        assert _ids(conn, w, m, near="LS6", within="10") == found, (w, m)
+    assert any(total for total, _ in expanded.values()) and any(total for total, _ in near.values())
+
+
+def test_a_listing_written_after_the_fill_is_found_at_once(scheduled: sqlite3.Connection) -> None:
+    conn = scheduled
+    refresh(conn, NOW)
+    before = _ids(conn, "today", NOW)
+    saturday = {"rules": [{"freq": "weekly", "byday": ["WE"], "opens": "19:00", "closes": "21:00"}]}
+    _add(conn, [_record("sp1:" + "s" * 26, 9999, name="Late Wednesday group", schedule=saturday)])
+    assert conn.execute("SELECT count(*) FROM listing_occurrences_pending").fetchone()[0] == 1
+    total, ids = _ids(conn, "today", NOW)
+    assert total == before[0] + 1 and "r9999" in ids
+    with transaction(conn):
+        fill_pending(conn)
+    assert _ids(conn, "today", NOW) == (total, ids)
+    # Moving it to Thursday takes it out of today, stored or not.
+    thursday = {"rules": [{"freq": "weekly", "byday": ["TH"], "opens": "19:00", "closes": "21:00"}]}
+    _add(
+        conn,
+        [_record("sp1:" + "s" * 26, 9999, name="Late Wednesday group", schedule=thursday, rev=2_000_000_000_000_000)],
+    )
+    assert _ids(conn, "today", NOW) == before
+
+
+def test_the_horizon_moves_with_the_london_day(scheduled: sqlite3.Connection) -> None:
+    conn = scheduled
+    refresh(conn, NOW)
+    later = NOW + dt.timedelta(days=9)
+    assert stored_window(conn, "this-weekend", later) is None  # beyond the stored days: expanded instead
+    expanded = _ids(conn, "this-weekend", later)
+    refresh(conn, later)
+    assert stored_window(conn, "this-weekend", later) is not None
+    assert _ids(conn, "this-weekend", later) == expanded

@@ -1,0 +1,56 @@
+"""Jobs ``signpost serve`` runs beside the web app, in the one process that runs jobs.
+
+The occurrences job keeps ``listing_occurrences`` (node.directory.occurrences) current: at
+start and every :data:`OCCURRENCES_EVERY_S` it moves the horizon when the London day has
+changed and fills the listings written since (by publishing, an import or the console;
+a sync fills its own pages as it commits them).  Each batch is its own short transaction
+on the writer thread, so readers and other writes never wait long (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Final
+
+from aiohttp import web
+
+from node.core.context import NODE, now_us
+from node.directory.occurrences import advance, fill_pending
+
+__all__ = ["occurrences_ctx", "refresh_occurrences", "OCCURRENCES_EVERY_S"]
+
+OCCURRENCES_EVERY_S: Final = 60.0
+log = logging.getLogger(__name__)
+
+
+async def refresh_occurrences(app: web.Application) -> int:
+    """One pass: move the horizon if the day changed, then fill pending listings; returns how many."""
+    node = app[NODE]
+    now = dt.datetime.fromtimestamp(now_us() / 1e6, dt.UTC)
+    await node.store.write(advance, now)
+    filled = 0
+    while n := await node.store.write(fill_pending):
+        filled += n
+    return filled
+
+
+async def occurrences_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            try:
+                await refresh_occurrences(app)
+            except Exception:  # a failed pass leaves listings pending: searched the exact way, never wrong
+                log.exception("refreshing listing occurrences failed")
+            await asyncio.sleep(OCCURRENCES_EVERY_S)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
