@@ -55,7 +55,7 @@ from node.directory.filters import (
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
-from node.directory.vocabulary import FILLER, Intent, read_words
+from node.directory.vocabulary import FILLER, Intent, read_words, tokens
 from protocol.records import TOPICS, Record, Schedule
 
 __all__ = [
@@ -818,6 +818,7 @@ TOPIC_WEIGHT: Final = 4.0  # a topic the vocabulary read from the words
 KIND_WEIGHT: Final = 3.0
 DELIVERY_WEIGHT: Final = 3.0
 WHEN_WEIGHT: Final = 4.0
+AREA_WEIGHT: Final = 1.5  # as the area column in _FIELDS
 REMOTE_FACTOR: Final = 0.5  # an online or phone listing, weighed against one DISTANCE_HALF_KM away
 # Jobs, courses, documents and organisations come after support itself unless the words ask for them.
 SIDE_KINDS: Final = frozenset({"role", "training", "resource", "organisation"})
@@ -959,6 +960,9 @@ def _best_rows(
     total = int(conn.execute("SELECT count(*) FROM listing_facets").fetchone()[0]) or 1
     hits: list[tuple[float, dict[int, float]]] = []
     corrected = []
+    # A word naming a listing's service area ("... leeds") counts as the area field would;
+    # a word found in no listing's text is as rare as a word can be.
+    area_terms: list[tuple[float, str]] = []
     for term in intent.terms:
         found = _term_hits(conn, term)
         if not found and len(term) >= 4:
@@ -966,8 +970,10 @@ def _best_rows(
             if fixed is not None:
                 term, found = fixed, _term_hits(conn, fixed)
         corrected.append(term)
+        rarity = math.log(1.0 + total / max(1, len(found)))
+        area_terms.append((rarity, term))
         if found:
-            hits.append((math.log(1.0 + total / len(found)), found))
+            hits.append((rarity, found))
     rowids: set[int] = set()
     for _, found in hits:
         rowids.update(found)
@@ -996,7 +1002,7 @@ def _best_rows(
     span = when_days(filters.when, now) if filters.when else None
     soft = replace(filters, when=intent.when) if intent.when else None
     soft_span = when_days(intent.when, now) if intent.when else None
-    areas = _service_areas(conn) if place is not None else {}
+    areas = _service_areas(conn)
     weight = max((w for w, _ in hits), default=1.0)
     out: list[_Row] = []
     for row in conn.execute(sql, args):
@@ -1005,6 +1011,9 @@ def _best_rows(
         if filters.when and _fits_when(cand, filters, now, span) is None:
             continue
         score = sum(w * found.get(c.rowid, 0.0) for w, found in hits)
+        if c.rowid in areas:
+            named = {stem for area in areas[c.rowid] for stem in tokens(area)}
+            score += sum(w * AREA_WEIGHT for w, t in area_terms if any(n.startswith(t) for n in named))
         score += weight * TOPIC_WEIGHT * sum(1 for t in intent.topics if f" {t} " in c.topics)
         score += weight * KIND_WEIGHT * (c.kind in intent.kinds)
         score += weight * DELIVERY_WEIGHT * (c.delivery in intent.delivery)

@@ -90,3 +90,10 @@ def test_an_empty_search_suggests_the_whole_authority_and_a_longer_distance(conn
     assert "All of Leeds" in labels and labels["All of Leeds"].params["near"] == "Leeds"
     assert labels["All of Leeds"].count >= 1 and "within" not in labels["All of Leeds"].params
     assert any(label.startswith("Within") for label in labels)
+
+
+def test_a_word_naming_a_service_area_counts_like_the_listings_area(conn: sqlite3.Connection) -> None:
+    # "leeds" in lower case, after other words, stays a word (node.directory.geo.Geo.find_in_text);
+    # the Leeds-only hospital service says "Leeds" only in its service area and audience.
+    top = ids(public(conn, q="support after hospital leeds"))
+    assert top[0] == "home-from-hospital-peer-support", top[:3]
