@@ -657,6 +657,8 @@ def search(
     if intent is not None and not intent.empty:
         rows, corrected = _best_rows(conn, filters, place, now, intent)
         total, page = len(rows), rows[offset : offset + limit]
+    elif intent is not None and place is not None and not filters.when:
+        total, page = _near_support_first(conn, filters, place, now, limit, offset)
     else:
         total, page = _page(conn, filters, place, now, limit, offset)
     if total == 0 and filters.words and intent is None:
@@ -898,6 +900,32 @@ class _Candidate:
     topics: str
     days: int
     schedule: str | None
+
+
+def _near_support_first(
+    conn: sqlite3.Connection, filters: Filters, place: Place, now: dt.datetime, limit: int, offset: int
+) -> tuple[int, list[_Row]]:
+    """Only a place, on the public pages: nearest first, with jobs, courses, documents and organisations
+    weighed as :data:`SIDE_FACTOR` (a group down the road before a course next door), then the remote set."""
+    sql, args = _select(
+        filters,
+        place,
+        now,
+        f"l.rowid AS rowid, l.name AS name, l.delivery AS delivery, l.kind AS kind, {_DISTANCE_SQL} AS d",
+        "box",
+    )
+    side = sorted(SIDE_KINDS)
+    rows = conn.execute(
+        f"SELECT rowid, name, delivery, d FROM ({sql}) WHERE d <= ? "
+        f"ORDER BY (1.0 + d / ?) / (CASE WHEN kind IN ({','.join('?' * len(side))}) THEN ? ELSE 1.0 END), "
+        "name COLLATE NOCASE, rowid",
+        [*_distance_args(place), *args, radius_km(filters, place), DISTANCE_HALF_KM, *side, SIDE_FACTOR],
+    ).fetchall()
+    also_remote = {r[0] for r in rows if remote_ok(r[2], filters)}
+    page = [_Row(r[0], 0, r[3], r[3], r[1]) for r in rows[offset : offset + limit]]
+    return _fill_with_remote(
+        conn, filters, place, now, limit, offset, len(rows), page, len(also_remote), lambda: also_remote
+    )
 
 
 def _term_query(column: str, term: str) -> str:

@@ -97,3 +97,12 @@ def test_a_word_naming_a_service_area_counts_like_the_listings_area(conn: sqlite
     # the Leeds-only hospital service says "Leeds" only in its service area and audience.
     top = ids(public(conn, q="support after hospital leeds"))
     assert top[0] == "home-from-hospital-peer-support", top[:3]
+
+
+def test_only_a_place_lists_support_before_jobs_courses_and_organisations(conn: sqlite3.Connection) -> None:
+    found = public(conn, near="SW9 7AA")  # the Living Well hub, where its courses, jobs and office are
+    top = found.items[:3]
+    assert all(h.record.kind not in {"role", "training", "resource", "organisation"} for h in top), ids(found)[:3]
+    f = parse_filters({"near": "SW9 7AA"})
+    same = search(conn, f, place=found.place, now=NOW, limit=1000)
+    assert found.total == same.total and set(ids(found)) <= set(ids(same))  # the same listings, reordered
