@@ -92,8 +92,16 @@ def main() -> None:
 
 
 def _config(directory: Path) -> Config:
+    from node.core.config import CONFIG_NAME
+    from node.core.errors import NotANode
     from node.storage.store import secure_node_directory
 
+    if not (directory / CONFIG_NAME).exists():
+        where = "here" if directory == Path(".") else f"in {directory}"
+        raise NotANode(
+            f"no Signpost node {where} (no {CONFIG_NAME})",
+            hint="pass --dir with your node's folder (or set SIGNPOST_DIR)",
+        )
     config = load_config(directory)
     secure_node_directory(directory)
     return config
@@ -207,10 +215,36 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
             f"refusing to listen on {host}, which is not a loopback address",
             hint="put a TLS reverse proxy in front and keep 127.0.0.1, or pass --public if you mean it",
         )
+    _port_free(host, port)
     if not loopback:
         click.echo(f"Warning: listening on {host}, reachable from other machines.", err=True)
     click.echo(f"Serving {config.node.name} on http://{host}:{port} (public URL {config.node.url})", err=True)
     web.run_app(create_app(config), host=host, port=port, print=None, access_log=None, handle_signals=True)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Refuse, in one sentence and before anything starts, a port another program already listens on."""
+    import errno
+    import socket
+
+    from node.core.errors import NodeError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise NodeError(f"cannot listen on {host}: {e.strerror}", hint="check --host or [node] host") from e
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise NodeError(
+                    f"port {port} on {host} is already in use (another `signpost serve`, or another program)",
+                    hint="stop that program, or choose another port with --port N (and [node] port in signpost.toml)",
+                ) from e
+            raise NodeError(f"cannot listen on {host} port {port}: {e.strerror}", hint="choose another --port") from e
 
 
 # --------------------------------------------------------------------- import
@@ -220,6 +254,9 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
 @click.option("--dry-run", is_flag=True, help="Show what would change; publish nothing.")
 @click.option("--replace", is_flag=True, help="Full re-import: listings missing from FILE are deleted.")
 @click.option("--yes", is_flag=True, help="With --replace: do not ask for confirmation.")
+@click.option(
+    "--undelete", is_flag=True, help="Publish again the rows whose listings were deleted with `signpost delete`."
+)
 @click.option(
     "--template",
     "template",
@@ -245,6 +282,7 @@ def import_(
     template: Path | None,
     venues: Literal["public", "private"] | None,
     as_json: bool,
+    undelete: bool,
 ) -> None:
     """Import listings from a spreadsheet (CSV, XLSX) or JSON Lines file."""
     from node.importer.pipeline import import_file, read, render_plan
@@ -266,7 +304,7 @@ def import_(
     finally:
         conn.close()
     batch = read(file, venues=choice.venues, progress=_progress_bar())
-    result = import_file(directory, file, dry_run=True, replace=replace, batch=batch)
+    result = import_file(directory, file, dry_run=True, replace=replace, batch=batch, undelete=undelete)
     # What the coordinator must read first: the choice for meeting places the sheet does not mark
     # (render_plan then starts with the reader's notice, batch.venue_notice).
     top = [line for line in (choice.line(),) if line]
@@ -282,7 +320,7 @@ def import_(
         if not sys.stdin.isatty():
             raise click.ClickException(f"--replace would delete {deletes} listing(s); add --yes to confirm")
         click.confirm(f"Delete {deletes} listing(s) that are no longer in {file.name}?", abort=True)
-    result = import_file(directory, file, dry_run=False, replace=replace, batch=result.batch)
+    result = import_file(directory, file, dry_run=False, replace=replace, batch=result.batch, undelete=undelete)
     if choice.origin == "given":
         conn = connect(config.db_path)
         try:
@@ -343,6 +381,31 @@ def delete(directory: Path, record_id: str) -> None:
     click.echo(f"Deleted {kind} {record_id}; the deletion reaches followers at their next pull.")
 
 
+@main.command()
+@DIR_OPTION
+@click.option("--deleted", is_flag=True, help="List the ids of deleted listings too.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@friendly
+def listings(directory: Path, deleted: bool, as_json: bool) -> None:
+    """This node's own listings: id and name (the ids `signpost delete` takes)."""
+    from node.storage.own import own_ids
+    from node.storage.store import connect, get_meta
+
+    config = _config(directory)
+    conn = connect(config.db_path)
+    try:
+        rows = [r for r in own_ids(conn, get_meta(conn, "publisher") or "") if deleted or not r[2]]
+    finally:
+        conn.close()
+    if as_json:
+        _echo_json([{"id": rid, "name": name, "deleted": gone} for rid, name, gone in rows])
+        return
+    if not rows:
+        click.echo("No listings yet: signpost import LISTINGS.csv")
+    for rid, name, gone in rows:
+        click.echo(f"{rid}\t{'(deleted)' if gone else name}")
+
+
 # --------------------------------------------------------------------- follow
 @main.command()
 @DIR_OPTION
@@ -367,7 +430,10 @@ def follow(directory: Path, url: str, publisher: str | None, yes: bool) -> None:
                     "Check this fingerprint with the peer's coordinator (by phone or email) before you trust it."
                 )
                 if not sys.stdin.isatty() or not click.confirm("Follow this peer?"):
-                    raise click.ClickException("not followed; confirm interactively, or pass --publisher ID to pin it")
+                    raise click.ClickException(
+                        "not followed; check the fingerprint with the peer's coordinator, then pass --yes "
+                        "(or --publisher ID to pin it)"
+                    )
                 return await follow_peer(node, peer, publisher=log.publisher)
             return await follow_peer(node, peer, publisher=publisher)
 
@@ -757,4 +823,8 @@ def password(directory: Path, password_stdin: bool) -> None:
             f"New console password (at least {MIN_LENGTH} characters)", hide_input=True, confirmation_prompt=True
         )
     write_password_hash(directory, hash_password(new))
-    click.echo(f"Console password set. Sign in at {_config(directory).base_url}/admin")
+    config = _config(directory)
+    click.echo(
+        f"Console password set. Sign in at http://127.0.0.1:{config.node.port}/admin on this machine "
+        f"while `signpost serve` runs (or {config.base_url}/admin once your public address is live)."
+    )

@@ -95,17 +95,32 @@ def _listing_in(listing: Listing) -> ListingIn:
     )
 
 
-def plan(conn: sqlite3.Connection, publisher: str, listings: Sequence[Listing], *, replace: bool) -> ImportPlan:
+def plan(
+    conn: sqlite3.Connection, publisher: str, listings: Sequence[Listing], *, replace: bool, undelete: bool = False
+) -> ImportPlan:
     """Stage 3: what publishing ``listings`` would do to this node's live listings, writing nothing.
 
     ``replace`` plans a delete for every live listing not among ``listings``.
     """
-    return plan_import(conn, publisher, [(listing.row, _listing_in(listing)) for listing in listings], replace=replace)
+    return plan_import(
+        conn,
+        publisher,
+        [(listing.row, _listing_in(listing)) for listing in listings],
+        replace=replace,
+        undelete=undelete,
+    )
 
 
-def plan_batch(conn: sqlite3.Connection, publisher: str, batch: ImportBatch, *, replace: bool) -> ImportPlan:
-    """Stage 3 for a whole file: :func:`plan` over the batch's listings."""
-    return plan(conn, publisher, batch.listings, replace=replace)
+def plan_batch(
+    conn: sqlite3.Connection, publisher: str, batch: ImportBatch, *, replace: bool, undelete: bool = False
+) -> ImportPlan:
+    """Stage 3 for a whole file: :func:`plan` over the batch's listings (a row for a deleted listing is rejected)."""
+    planned = plan(conn, publisher, batch.listings, replace=replace, undelete=undelete)
+    for held in planned.held_back:
+        problem = Problem(held.row, None, held.message, "error")
+        if problem not in batch.problems:
+            batch.problems.append(problem)
+    return planned
 
 
 def same_plan(a: ImportPlan, b: ImportPlan) -> bool:
@@ -241,6 +256,7 @@ def import_file(
     replace: bool,
     progress: Progress | None = None,
     batch: ImportBatch | None = None,
+    undelete: bool = False,
 ) -> ImportResult:
     """``signpost import``: read (unless ``batch`` is given), plan, and, unless ``dry_run``, apply."""
     config = load_config(directory)
@@ -250,9 +266,11 @@ def import_file(
     try:
         publisher = get_meta(conn, "publisher") or ""
         if dry_run:
-            return ImportResult(batch, plan_batch(conn, publisher, batch, replace=replace), published=False)
+            return ImportResult(
+                batch, plan_batch(conn, publisher, batch, replace=replace, undelete=undelete), published=False
+            )
         with transaction(conn):
-            planned = plan_batch(conn, publisher, batch, replace=replace)
+            planned = plan_batch(conn, publisher, batch, replace=replace, undelete=undelete)
             apply(conn, directory, publisher, planned, now_us=clock_now_us())
         return ImportResult(batch, planned, published=True)
     finally:

@@ -24,7 +24,15 @@ from node.storage.ledger import (
     own_last_rev,
     set_own_last_rev,
 )
-from node.storage.own import PlaceRow, forget_private_place, own_payloads, set_private_place, version_state
+from node.storage.own import (
+    PlaceRow,
+    deleted_on,
+    forget_private_place,
+    own_ids,
+    own_payloads,
+    set_private_place,
+    version_state,
+)
 from protocol import envelope as dsse
 from protocol.keylog import KeyLog
 from protocol.keys import keyid_for
@@ -41,6 +49,7 @@ __all__ = [
     "delete",
     "Planned",
     "ImportPlan",
+    "HeldBack",
     "plan_import",
     "apply_plan",
     "own_contents",
@@ -128,7 +137,9 @@ def delete(conn: sqlite3.Connection, ident: Identity, record_id: str, *, now_us:
     """Publish a tombstone for one of this node's listings; return its kind."""
     state = version_state(conn, ident.publisher, record_id)
     if state is None:
-        raise NotFound(f"this node has no listing with id {record_id!r}", hint="`signpost status` lists the ids")
+        raise NotFound(
+            f"this node has no listing with id {record_id!r}", hint=_id_hint(conn, ident.publisher, record_id)
+        )
     kind, deleted = state
     if deleted:
         raise NotFound(f"listing {record_id!r} is already deleted")
@@ -138,6 +149,19 @@ def delete(conn: sqlite3.Connection, ident: Identity, record_id: str, *, now_us:
     forget_private_place(conn, record_id)
     set_own_last_rev(conn, rev)
     return kind
+
+
+def _id_hint(conn: sqlite3.Connection, publisher: str, record_id: str) -> str:
+    """Close matches among this node's ids (by id or name), and how to see them all."""
+    import difflib
+
+    live = [(rid, name) for rid, name, deleted in own_ids(conn, publisher) if not deleted]
+    by_name = {name.lower(): rid for rid, name in live if name}
+    close = difflib.get_close_matches(record_id, [rid for rid, _ in live], n=3, cutoff=0.6)
+    close += [by_name[n] for n in difflib.get_close_matches(record_id.lower(), list(by_name), n=3, cutoff=0.6)]
+    close = list(dict.fromkeys(close))[:3]
+    see_all = "`signpost listings` shows every id"
+    return f"did you mean {' or '.join(repr(c) for c in close)}? {see_all}" if close else see_all
 
 
 _VOLATILE = ("publisher", "id", "rev", "updated")
@@ -171,9 +195,30 @@ class Planned:
     listing: ListingIn | None = None
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A row whose listing this node deleted (``signpost delete``): not brought back unless asked (``--undelete``)."""
+
+    id: str
+    row: int | None
+    name: str
+    deleted_us: int
+
+    @property
+    def message(self) -> str:
+        import datetime as dt
+
+        day = dt.datetime.fromtimestamp(self.deleted_us / 1e6, tz=dt.UTC).strftime("%d %B %Y")
+        return (
+            f"{self.name or self.id!r} [{self.id}] was deleted on {day} with `signpost delete`, so it was not "
+            "brought back; remove the row, or pass --undelete to publish it again"
+        )
+
+
 @dataclass
 class ImportPlan:
     items: list[Planned]
+    held_back: list[HeldBack] = field(default_factory=list)
 
     def of(self, action: str) -> list[Planned]:
         return [p for p in self.items if p.action == action]
@@ -186,18 +231,32 @@ class ImportPlan:
 
 
 def plan_import(
-    conn: sqlite3.Connection, publisher: str, listings: list[tuple[int | None, ListingIn]], *, replace: bool
+    conn: sqlite3.Connection,
+    publisher: str,
+    listings: list[tuple[int | None, ListingIn]],
+    *,
+    replace: bool,
+    undelete: bool = False,
 ) -> ImportPlan:
-    """What an import would do, without doing it: added, changed (which fields), unchanged, deleted."""
+    """What an import would do, without doing it: added, changed (which fields), unchanged, deleted.
+
+    A row for a listing this node deleted is held back (``ImportPlan.held_back``)
+    unless ``undelete``: a deletion made with ``signpost delete`` must not be
+    silently undone by the next import of the same sheet.
+    """
     current = own_contents(conn, publisher)
+    gone = {} if undelete else deleted_on(conn, publisher)
     items: list[Planned] = []
+    held: list[HeldBack] = []
     seen: set[str] = set()
     for row, listing in listings:
         seen.add(listing.id)
         new = _content(listing.fields)
         old = current.get(listing.id)
         name = str(listing.fields.get("name", ""))
-        if old is None:
+        if old is None and listing.id in gone:
+            held.append(HeldBack(listing.id, row, name, gone[listing.id]))
+        elif old is None:
             items.append(Planned(listing.id, "add", row, name, listing=listing))
         elif old != new:
             changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
@@ -208,7 +267,7 @@ def plan_import(
         for rid, old in sorted(current.items()):
             if rid not in seen:
                 items.append(Planned(rid, "delete", None, str(old.get("name", ""))))
-    return ImportPlan(items)
+    return ImportPlan(items, held)
 
 
 def apply_plan(conn: sqlite3.Connection, ident: Identity, plan: ImportPlan, *, now_us: int) -> None:

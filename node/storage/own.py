@@ -24,6 +24,8 @@ __all__ = [
     "version_state",
     "own_versions",
     "own_payloads",
+    "deleted_on",
+    "own_ids",
 ]
 
 # A private_places row: (venue, address, postcode), any of which may be missing.
@@ -76,6 +78,28 @@ def own_versions(conn: sqlite3.Connection, publisher: str) -> list[OwnVersion]:
             "SELECT id, kind, deleted, envelope FROM versions WHERE publisher = ? ORDER BY change", (publisher,)
         )
     ]
+
+
+def deleted_on(conn: sqlite3.Connection, publisher: str) -> dict[str, int]:
+    """When (µs, as this node stored it) each of ``publisher``'s deletions was made, by id."""
+    return {
+        rid: int(at)
+        for rid, at in conn.execute(
+            "SELECT id, received FROM versions WHERE publisher = ? AND deleted = 1", (publisher,)
+        )
+    }
+
+
+def own_ids(conn: sqlite3.Connection, publisher: str) -> list[tuple[str, str, bool]]:
+    """(id, name, deleted) of every record ``publisher`` has, live ones by name then deleted ones."""
+    live = conn.execute(
+        "SELECT id, coalesce(json_extract(payload, '$.name'), '') FROM listings WHERE publisher = ? ORDER BY 2, 1",
+        (publisher,),
+    ).fetchall()
+    gone = conn.execute(
+        "SELECT id FROM versions WHERE publisher = ? AND deleted = 1 ORDER BY id", (publisher,)
+    ).fetchall()
+    return [(rid, str(name), False) for rid, name in live] + [(rid, "", True) for (rid,) in gone]
 
 
 def own_payloads(conn: sqlite3.Connection, publisher: str) -> Iterator[tuple[str, str]]:

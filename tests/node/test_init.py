@@ -81,7 +81,7 @@ def test_cli_init_prints_publisher_and_24_recovery_words(tmp_path: Path) -> None
 def test_cli_errors_are_one_clear_message_without_traceback(tmp_path: Path) -> None:
     proc = signpost("status", "--dir", str(tmp_path / "nowhere"), check=False)
     assert proc.returncode == 1
-    assert "is not a Signpost node" in proc.stderr and "signpost init" in proc.stderr
+    assert "no Signpost node in" in proc.stderr and "pass --dir" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
