@@ -540,6 +540,8 @@ def check_feed(url: str, as_json: bool, max_pages: int) -> None:
             {"ok": not result.failures, "failures": result.failures, "records": result.records, "pages": result.pages}
         )
     else:
+        for note in result.notes:
+            click.echo(f"Note: {note}.")
         for failure in result.failures:
             click.echo(failure)
         click.echo(f"{result.pages} page(s), {result.records} record(s) verified, {len(result.failures)} failure(s)")

@@ -41,6 +41,7 @@ class CheckResult:
     failures: list[str] = field(default_factory=list)
     pages: int = 0
     records: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 async def check_feed(
@@ -68,6 +69,7 @@ class _FeedCheck:
         self.fail = result.failures.append
         self.progress = progress
         self.keylogs: dict[str, KeyLog] = {}
+        self.served_at: str | None = None
         self.seen: set[str] = set()
         self.now = now_us()
 
@@ -85,6 +87,7 @@ class _FeedCheck:
                 max_bytes=SyncSettings().max_page_bytes,
                 timeout=TIMEOUT_S,
                 epoch=epoch,
+                served_at=self.served_at,
             )
             last = await self.walk(walk, max_pages)
             if last is None:
@@ -107,6 +110,16 @@ class _FeedCheck:
             self.fail(f"node document: {e}")
             return None
         self.keylogs[doc.publisher] = log
+        named = urlsplit(doc.feed)
+        if f"{named.scheme}://{named.netloc}" != self.origin:
+            # The URL given is followed, not the public address the node names (which may not be live
+            # yet, e.g. one's own node checked at http://127.0.0.1:8080): say which node this is.
+            self.served_at = f"{named.scheme}://{named.netloc}"
+            self.result.notes.append(
+                f"{self.origin} is the node {doc.publisher} whose public address is {self.served_at}; "
+                f"its feed was checked at {self.origin}, the address given"
+            )
+            return self.origin + named.path + (f"?{named.query}" if named.query else "")
         return doc.feed
 
     async def probe_bad_parameter(self) -> None:

@@ -105,7 +105,13 @@ class FeedWalk:
         timeout: float,
         etag: str | None = None,
         epoch: str | None = None,
+        served_at: str | None = None,
     ) -> None:
+        """``served_at``: the public origin the node names in its links when the walk was pointed at
+        another address of the same node (``signpost check-feed http://127.0.0.1:8080`` on one's own
+        node before its public address is live); its ``next`` links are followed at ``origin`` instead.
+        """
+        self.served_at = served_at
         self.session = session
         self.url = start
         parts = urlsplit(origin)
@@ -147,6 +153,11 @@ class FeedWalk:
         check_walk_step(requested, page)
         if not urlsplit(page.next).scheme:
             raise PeerRejected(f"next is not an absolute URL: {page.next[:200]}")
+        if self.served_at is not None and same_origin(page.next, self.served_at):
+            rest = urlsplit(page.next)
+            page = msgspec.structs.replace(
+                page, next=self.origin + rest.path + (f"?{rest.query}" if rest.query else "")
+            )
         if not same_origin(page.next, self.origin):
             raise PeerRejected(f"next URL {page.next[:200]} leaves the peer's origin {self.origin}")
         self.epoch = page.epoch

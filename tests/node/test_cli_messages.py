@@ -89,3 +89,16 @@ def test_follow_from_a_script_needs_yes_and_the_error_names_it(tmp_path: Path) -
         assert "--yes" in err
         signpost("follow", leeds.url, "--yes", "--dir", str(national.directory))
     assert national.query("SELECT count(*) FROM peers") == [(1,)]
+
+
+@pytest.mark.slow
+def test_check_feed_on_ones_own_node_follows_the_address_given_and_says_which_node_it_is(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+    node.publish([group(1), group(2)])
+    cfg = node.directory / "signpost.toml"
+    cfg.write_text(cfg.read_text().replace(f'url = "{node.url}"', 'url = "https://signpost.invalid"'))
+    with ServeProcess(node):
+        done = signpost("check-feed", node.url, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "public address is https://signpost.invalid" in done.stdout and node.publisher in done.stdout
+    assert "2 record(s) verified, 0 failure(s)" in done.stdout
