@@ -31,7 +31,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from xml.etree import ElementTree
 
 from node.importer.aliases import match_header
@@ -309,13 +309,14 @@ class _Extent:
 
 def _stream(z: zipfile.ZipFile, name: str) -> Iterator[tuple[str, ElementTree.Element]]:
     """(event, element) pairs of one zip member, read in chunks so memory stays flat."""
-    parser = ElementTree.XMLPullParser(events=("start", "end"))
+    # Only "start" and "end" events are asked for, so each is an (event, element) pair.
+    parser: Any = ElementTree.XMLPullParser(events=("start", "end"))
     with z.open(name) as f:
         while chunk := f.read(64 * 1024):
             parser.feed(chunk)
-            yield from parser.read_events()  # type: ignore[misc]
+            yield from parser.read_events()
     parser.close()
-    yield from parser.read_events()  # type: ignore[misc]
+    yield from parser.read_events()
 
 
 def _check_xlsx_extent(path: Path) -> None:
