@@ -197,14 +197,18 @@ def init(
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1, from signpost.toml).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default from signpost.toml).")
 @click.option("--public", is_flag=True, help="Allow listening on a non-loopback address.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes answering on the port (default: one per core); one of them runs sync, import and jobs.",
+)
 @friendly
-def serve(directory: Path, host: str | None, port: int | None, public: bool) -> None:
+def serve(directory: Path, host: str | None, port: int | None, public: bool, workers: int | None) -> None:
     """Run the node: serve its feed and pages, and pull followed peers."""
-    from aiohttp import web
-
     from node.core.addresses import is_loopback
     from node.core.errors import NodeError
-    from node.web.app import create_app
+    from node.web import workers as serving
 
     config = _config(directory)
     host = host or config.node.host
@@ -219,7 +223,7 @@ def serve(directory: Path, host: str | None, port: int | None, public: bool) -> 
     if not loopback:
         click.echo(f"Warning: listening on {host}, reachable from other machines.", err=True)
     click.echo(f"Serving {config.node.name} on http://{host}:{port} (public URL {config.node.url})", err=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None, handle_signals=True)
+    serving.run(config, directory, host, port, workers or serving.default_workers())
 
 
 def _port_free(host: str, port: int) -> None:

@@ -288,7 +288,15 @@ def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> 
     )
 
 
-def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, near: str) -> list[_Cand]:
+def _fetch(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    place: Place | None,
+    now: dt.datetime,
+    near: str,
+    only: list[int] | None = None,
+) -> list[_Cand]:
+    """Candidates in relevance-then-name order; ``only`` restricts them to these rowids."""
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None:
         sched = "l.schedule" if filters.when else "NULL"
@@ -308,6 +316,9 @@ def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now:
             " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
         )
         args = [b, a, *args, low, we, ws]
+    if only is not None:
+        sql += " AND l.rowid IN (SELECT value FROM json_each(?))"
+        args = [*args, msgspec.json.encode(only).decode()]
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
     out = [
@@ -319,34 +330,81 @@ def _fetch(conn: sqlite3.Connection, filters: Filters, place: Place | None, now:
     return out
 
 
-_CANDIDATES: dict[tuple[Any, ...], tuple[float, list[_Cand]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Held:
+    built: float  # time.monotonic()
+    version: int  # the directory's last change number when it was read
+    found: list[_Cand]
+    size: int  # an estimate of its bytes
+
+
+_CANDIDATES: dict[tuple[Any, ...], _Held] = {}
 _CANDIDATES_LOCK = threading.Lock()
 CANDIDATE_CACHE_SECONDS: Final = 60.0
-_CANDIDATE_CACHE_SIZE: Final = 32
+CANDIDATE_CACHE_BYTES: Final = 48 * 1024 * 1024  # across every filter and database in this process
+_CAND_OVERHEAD: Final = 200  # bytes a candidate costs besides its name and schedule text
+_NOWHERE: Final = Place("", "outcode", 0.0, 0.0, "")  # "remote" ignores where it is
+
+
+def _size(found: list[_Cand]) -> int:
+    return sum(_CAND_OVERHEAD + len(c.name) + len(c.schedule or "") for c in found)
+
+
+def _changed_since(conn: sqlite3.Connection, version: int, limit: int) -> list[int] | None:
+    """Rowids of listings written after change ``version``; ``None`` if any was deleted or there are
+    more than ``limit`` (a full read is then as cheap)."""
+    rows = conn.execute(
+        "SELECT l.rowid, v.deleted FROM versions v LEFT JOIN listings l ON l.publisher = v.publisher AND l.id = v.id "
+        "WHERE v.change > ? LIMIT ?",
+        (version, limit + 1),
+    ).fetchall()
+    if len(rows) > limit or any(deleted or rowid is None for rowid, deleted in rows):
+        return None
+    return [rowid for rowid, _ in rows]
 
 
 def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> list[_Cand]:
     """Listings offered online or by phone that match everything but the place.
 
     They do not depend on the place, and there can be tens of thousands, so the
-    set is kept per filter for a minute or until the directory changes.
+    set is kept per filter for a minute.  When the directory changes (a sync
+    commits a page every fraction of a second), only the listings written since
+    are read again and merged in, in the same order: a full read per commit is
+    what made searches slow and memory grow during an ingest.  Words are ranked
+    against the whole index, so a set with words is read again in full.  The
+    sets held are bounded in bytes (:data:`CANDIDATE_CACHE_BYTES`), oldest out first.
     """
     if not any(remote_ok(d, filters) for d in ("online", "hybrid", "phone")):
         return []
-    version = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    version = int(row[0]) if row is not None else 0
     db = conn.execute("PRAGMA database_list").fetchone()[2] or str(id(conn))
     span = when_days(filters.when, now) if filters.when else None
-    key = (db, version, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
+    key = (db, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
     with _CANDIDATES_LOCK:
         held = _CANDIDATES.get(key)
-        if held is not None and time.monotonic() - held[0] < CANDIDATE_CACHE_SECONDS:
-            return held[1]
-    # Any place will do: "remote" ignores where it is.
-    found = _fetch(conn, filters, Place("", "outcode", 0.0, 0.0, ""), now, "remote")
+    fresh = held is not None and time.monotonic() - held.built < CANDIDATE_CACHE_SECONDS
+    if held is not None and fresh and held.version == version:
+        return held.found
+    found: list[_Cand] | None = None
+    built = time.monotonic()
+    if held is not None and fresh and not filters.words and held.version < version:
+        changed = _changed_since(conn, held.version, max(1000, len(held.found) // 4))
+        if changed is not None:
+            gone = set(changed)
+            kept = [c for c in held.found if c.rowid not in gone]
+            again = _fetch(conn, filters, _NOWHERE, now, "remote", only=changed) if changed else []
+            found = list(heapq.merge(kept, again, key=lambda c: (c.rank, c.name.casefold(), c.rowid)))
+            built = held.built  # still read in full once a minute
+    if found is None:
+        found = _fetch(conn, filters, _NOWHERE, now, "remote")
+    entry = _Held(built, version, found, _size(found))
     with _CANDIDATES_LOCK:
-        if len(_CANDIDATES) >= _CANDIDATE_CACHE_SIZE:
-            _CANDIDATES.pop(next(iter(_CANDIDATES)))
-        _CANDIDATES[key] = (time.monotonic(), found)
+        _CANDIDATES.pop(key, None)
+        _CANDIDATES[key] = entry
+        total = sum(h.size for h in _CANDIDATES.values())
+        while total > CANDIDATE_CACHE_BYTES and len(_CANDIDATES) > 1:
+            total -= _CANDIDATES.pop(next(iter(_CANDIDATES))).size
     return found
 
 

@@ -124,7 +124,9 @@ def organisation_names(conn: sqlite3.Connection) -> None:
 # instead of expanding every match's schedule per query.  Filled by node.directory.occurrences (the
 # schedule rules live there); a listing written since is listed in listing_occurrences_pending and
 # searched the slow, exact way until the next fill.  ``start``/``end`` are Unix seconds, ``end`` the
-# effective end (node.directory.schedule.effective_end).
+# effective end (node.directory.schedule.effective_end).  The triggers insert with NOT EXISTS rather
+# than OR IGNORE: inside a trigger fired by an upsert, SQLite applies the outer statement's conflict
+# handling, so OR IGNORE would still fail on a listing written twice before a fill.
 OCCURRENCES_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS listing_occurrences (
     listing INTEGER NOT NULL,
@@ -134,16 +136,21 @@ CREATE TABLE IF NOT EXISTS listing_occurrences (
 CREATE INDEX IF NOT EXISTS listing_occurrences_start ON listing_occurrences (start);
 CREATE INDEX IF NOT EXISTS listing_occurrences_listing ON listing_occurrences (listing);
 CREATE TABLE IF NOT EXISTS listing_occurrences_pending (listing INTEGER PRIMARY KEY);
-CREATE TRIGGER IF NOT EXISTS listings_occurrences_ai AFTER INSERT ON listings BEGIN
+DROP TRIGGER IF EXISTS listings_occurrences_ai;
+DROP TRIGGER IF EXISTS listings_occurrences_au;
+DROP TRIGGER IF EXISTS listings_occurrences_ad;
+CREATE TRIGGER listings_occurrences_ai AFTER INSERT ON listings BEGIN
     DELETE FROM listing_occurrences WHERE listing = new.rowid;
-    INSERT OR IGNORE INTO listing_occurrences_pending (listing) VALUES (new.rowid);
+    INSERT INTO listing_occurrences_pending (listing) SELECT new.rowid
+        WHERE NOT EXISTS (SELECT 1 FROM listing_occurrences_pending WHERE listing = new.rowid);
 END;
-CREATE TRIGGER IF NOT EXISTS listings_occurrences_au AFTER UPDATE OF schedule ON listings
+CREATE TRIGGER listings_occurrences_au AFTER UPDATE OF schedule ON listings
 WHEN old.schedule IS NOT new.schedule BEGIN
     DELETE FROM listing_occurrences WHERE listing = old.rowid;
-    INSERT OR IGNORE INTO listing_occurrences_pending (listing) VALUES (new.rowid);
+    INSERT INTO listing_occurrences_pending (listing) SELECT new.rowid
+        WHERE NOT EXISTS (SELECT 1 FROM listing_occurrences_pending WHERE listing = new.rowid);
 END;
-CREATE TRIGGER IF NOT EXISTS listings_occurrences_ad AFTER DELETE ON listings BEGIN
+CREATE TRIGGER listings_occurrences_ad AFTER DELETE ON listings BEGIN
     DELETE FROM listing_occurrences WHERE listing = old.rowid;
     DELETE FROM listing_occurrences_pending WHERE listing = old.rowid;
 END;

@@ -56,7 +56,9 @@ def open_node(config: Config) -> Node:
     return Node(config=config, store=store, publisher=publisher)
 
 
-def create_app(config: Config, *, sync: bool = True) -> web.Application:
+def create_app(config: Config, *, sync: bool = True, jobs: bool = True) -> web.Application:
+    """The node's web app; ``jobs=False`` for a reader process of ``serve --workers`` (node.web.workers),
+    which answers requests but never pulls, imports or runs scheduled jobs."""
     # Bodies are small unless a page allows more for a signed-in session (node.web.limits, checked before reading).
     app = web.Application(middlewares=[error_middleware, security_headers], client_max_size=SMALL_BODY)
     app[BODY_LIMITS] = BodyLimits()
@@ -84,7 +86,10 @@ def create_app(config: Config, *, sync: bool = True) -> web.Application:
 
     app.cleanup_ctx.append(lifetime)
     app.cleanup_ctx.append(client_session)
-    if sync:
+    from node.web.jobs import RUNS_JOBS
+
+    app[RUNS_JOBS] = jobs
+    if sync and jobs:
         from node.federation.scheduler import scheduler_ctx
 
         app.cleanup_ctx.append(scheduler_ctx)

@@ -21,9 +21,12 @@ from aiohttp import web
 from node.core.context import NODE, now_us
 from node.directory.occurrences import advance, fill_pending
 
-__all__ = ["occurrences_ctx", "refresh_occurrences", "OCCURRENCES_EVERY_S"]
+__all__ = ["RUNS_JOBS", "occurrences_ctx", "refresh_occurrences", "OCCURRENCES_EVERY_S"]
 
 OCCURRENCES_EVERY_S: Final = 60.0
+# False in the reader processes of ``signpost serve --workers N`` (node.web.workers): exactly one
+# process pulls peers, imports the published sheet and runs the scheduled jobs.
+RUNS_JOBS: Final = web.AppKey("runs_jobs", bool)
 log = logging.getLogger(__name__)
 
 

@@ -21,6 +21,7 @@ from node.directory.schedule import LONDON
 from node.directory.search import network_names, resolve_place, search
 from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
+from nodeutil import make_node
 from protocol.records import Record
 
 
@@ -216,3 +217,49 @@ def test_the_horizon_moves_with_the_london_day(scheduled: sqlite3.Connection) ->
     refresh(conn, later)
     assert stored_window(conn, "this-weekend", later) is not None
     assert _ids(conn, "this-weekend", later) == expanded
+
+
+# -- the online/phone set during an ingest ---------------------------------------------------------
+
+
+def _online(i: int, delivery: str = "online") -> tuple[str, dict[str, Any]]:
+    fields: dict[str, Any] = {"kind": "group", "name": f"Online group {i:04d}", "delivery": delivery}
+    if delivery == "in_person":
+        fields["location"] = {"type": "public", "name": "Hall", "area": "Truro", "lat": "50.26", "lon": "-5.05"}
+    return f"g{i:04d}", fields
+
+
+def test_the_online_set_takes_in_new_writes_without_reading_everything_again(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+    node.publish([_online(i) for i in range(300)])
+    conn = connect(node.directory / "signpost.db")
+    filters = parse_filters({"near": "LS6"})
+    place = resolve_place(filters)
+    now = dt.datetime.now(LONDON)
+    first = search(conn, filters, place=place, now=now, limit=1000)
+    assert first.total == 300
+    # Writes land (as a sync's pages do): new online listings, some no longer online, one deleted.
+    node.publish([_online(i) for i in range(300, 340)])
+    node.publish([_online(i, "in_person") for i in range(5)])
+    seen = _traced(conn)
+    again = search(conn, filters, place=place, now=now, limit=1000)
+    conn.set_trace_callback(None)
+    assert [h.record.id for h in again.items] == [f"g{i:04d}" for i in range(5, 340)]  # by name, as a full read
+    assert again.total == 335
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "listing_facets" in sql]
+    assert remote_reads and all("json_each" in sql for sql in remote_reads), remote_reads
+    # A deletion is read in full, and is gone.
+    node.delete("g0100")
+    assert search(conn, filters, place=place, now=now, limit=1000).total == 334
+
+
+def test_a_listing_rewritten_before_the_fill_stays_pending_once(scheduled: sqlite3.Connection) -> None:
+    conn = scheduled
+    refresh(conn, NOW)
+    weekly = {"rules": [{"freq": "weekly", "byday": ["WE"], "opens": "19:00", "closes": "21:00"}]}
+    for n, day in enumerate(["WE", "TH", "WE"]):
+        schedule = {"rules": [{**weekly["rules"][0], "byday": [day]}]}
+        # An upsert, as the ledger writes it, each time before any fill.
+        _add(conn, [_record("sp1:" + "s" * 26, 7777, name="Rewritten", schedule=schedule, rev=3_000_000 + n)])
+    assert conn.execute("SELECT count(*) FROM listing_occurrences_pending").fetchone()[0] == 1
+    assert "r7777" in _ids(conn, "today", NOW)[1]

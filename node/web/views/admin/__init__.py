@@ -25,6 +25,7 @@ from node.core.context import NODE
 from node.importer.sheet import sheet_ctx
 from node.storage import console as console_store
 from node.storage.sessions import purge_sessions
+from node.web.jobs import RUNS_JOBS
 from node.web.limits import allow_larger
 from node.web.views.admin import listings, peers, places, reports, retired, sheet, signin, upload
 from node.web.views.admin.listings import ACTIONS
@@ -63,6 +64,7 @@ def setup(app: web.Application) -> None:
     allow_larger(app, "/admin/", CONSOLE_FORM_BYTES, when=signed_in_session, prefix=True)
     app.middlewares.append(signin.admin_middleware)
     app.cleanup_ctx.append(admin_ctx)
-    app.cleanup_ctx.append(sheet_ctx)
+    if app[RUNS_JOBS]:  # one process imports the published sheet (node.web.workers)
+        app.cleanup_ctx.append(sheet_ctx)
     for module in (signin, listings, upload, reports, peers, sheet, retired, places):
         app.add_routes(module.routes)

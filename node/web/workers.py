@@ -1,0 +1,114 @@
+"""``signpost serve --workers N``: N processes answer on one port, one of them runs the jobs.
+
+Python runs one request's search at a time per process, so one process uses one
+core however many it has.  Here every worker binds its own socket to the same
+address with ``SO_REUSEPORT`` and the kernel spreads new connections across
+them; all open the one SQLite file (WAL: readers never wait for the writer,
+and the few writes a reader process makes, such as a console sign-in or a
+report, take the file's write lock in turn).  Exactly one process, the one
+started by the command, pulls peers, imports the published sheet and runs the
+scheduled jobs (node.web.jobs.RUNS_JOBS); the others only answer requests, so
+no pull or import ever runs twice.  The reader processes die with it
+(``PR_SET_PDEATHSIG``) and are stopped when it stops.  See docs/configuration.md
+("Serving a national directory").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from node.core.config import Config
+
+__all__ = ["default_workers", "listening_socket", "run", "reader_main"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def default_workers() -> int:
+    """One process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket that other processes may bind to the same address (``SO_REUSEPORT``)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _die_with_parent() -> None:
+    """In a reader process before exec: get SIGTERM when the process that started it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def serve(app: web.Application, sock: socket.socket) -> None:
+    web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
+
+
+def start_readers(directory: Path, host: str, port: int, count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` reader processes (``python -m node.web.workers``) on ``host:port``, already checked."""
+    cmd = [sys.executable, "-m", "node.web.workers", str(directory), host, str(port)]
+    return [subprocess.Popen(cmd, preexec_fn=_die_with_parent) for _ in range(count)]
+
+
+def stop_readers(readers: list[subprocess.Popen[bytes]]) -> None:
+    for proc in readers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for proc in readers:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run(config: Config, directory: Path, host: str, port: int, workers: int) -> None:
+    """Serve on ``host:port`` (checked by ``signpost serve``): this process and ``workers - 1`` readers."""
+    from node.web.app import create_app
+
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()[1]
+    readers = start_readers(directory, host, bound, workers - 1) if workers > 1 else []
+    print(
+        f"{workers} process{'es' if workers != 1 else ''} on http://{host}:{bound}; this one ({os.getpid()}) "
+        "runs sync, import and scheduled jobs.",
+        file=sys.stderr,
+    )
+    try:
+        serve(create_app(config), sock)
+    finally:
+        stop_readers(readers)
+
+
+def reader_main(argv: list[str]) -> None:
+    """A reader process: ``python -m node.web.workers DIR HOST PORT`` (started by :func:`run` only)."""
+    from node.core.config import load_config
+    from node.web.app import create_app
+
+    directory, host, port = Path(argv[0]), argv[1], int(argv[2])
+    sock = listening_socket(host, port)
+    print(f"Reader process {os.getpid()} on http://{host}:{port}: answers requests only.", file=sys.stderr)
+    serve(create_app(load_config(directory), jobs=False), sock)
+
+
+if __name__ == "__main__":
+    reader_main(sys.argv[1:])
