@@ -713,8 +713,8 @@ def search(
     if intent is not None and intent.empty:
         filters = replace(filters, q="")  # only filler words: they decide nothing
     if intent is not None and not intent.empty:
-        rows, corrected = _best_rows(conn, filters, place, now, intent)
-        total, page = len(rows), rows[offset : offset + limit]
+        total, rows, corrected = _best_rows(conn, filters, place, now, intent, offset + limit)
+        page = rows[offset : offset + limit]
     elif intent is not None and place is not None and not filters.when:
         total, page = _near_support_first(conn, filters, place, now, limit, offset)
     else:
@@ -938,7 +938,8 @@ def prepare(filters: Filters, geo: Geo | None = None, *, place: Place | None = N
     geo = geo or Geo.load()
     if place is None:
         place = resolve_place(filters, geo)
-    named, alternatives = None, []
+    named: str | None = None
+    alternatives: list[Place] = []
     if place is None and filters.q:
         found = _place_in_words(geo, filters.q)
         if found is not None:
@@ -1031,8 +1032,8 @@ def _service_areas(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
 
 
 def _best_rows(
-    conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, intent: Intent
-) -> tuple[list[_Row], str | None]:
+    conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime, intent: Intent, keep: int
+) -> tuple[int, list[_Row], str | None]:
     """Listings fitting the filters, scored by how well they fit the words' intent (zero scores left out).
 
     Each word scores by the best field it is found in (name, topics and
@@ -1041,7 +1042,8 @@ def _best_rows(
     strongly, come first.  Topics, kinds, delivery and times the vocabulary read
     add to the score.  With a place, the score is weighed by distance
     (halving at :data:`DISTANCE_HALF_KM`); an online or phone listing counts as
-    :data:`REMOTE_FACTOR`.  Returns the rows and the words as corrected for typos.
+    :data:`REMOTE_FACTOR`.  Returns how many listings fit, the best ``keep`` of them in order,
+    and the words as corrected for typos.
     """
     total = int(conn.execute("SELECT count(*) FROM listing_facets").fetchone()[0]) or 1
     hits: list[tuple[float, dict[int, float]]] = []
@@ -1090,33 +1092,46 @@ def _best_rows(
     soft_span = when_days(intent.when, now) if intent.when else None
     areas = _service_areas(conn)
     weight = max((w for w, _ in hits), default=1.0)
+    # Each listing's word score, summed once over the (few) words rather than per listing.
+    base: dict[int, float] = {}
+    for w, found in hits:
+        for rowid, fields in found.items():
+            base[rowid] = base.get(rowid, 0.0) + w * fields
+    topic_marks = [f" {t} " for t in intent.topics]
+    topic_weight, kind_weight = weight * TOPIC_WEIGHT, weight * KIND_WEIGHT
+    delivery_weight, when_weight = weight * DELIVERY_WEIGHT, weight * WHEN_WEIGHT
+    side = SIDE_KINDS - intent.kinds
     out: list[_Row] = []
     for row in conn.execute(sql, args):
         c = _Candidate(*row)
-        cand = _Cand(c.rowid, c.name, c.delivery, c.lat, c.lon, c.schedule, 0.0)
-        if filters.when and _fits_when(cand, filters, now, span) is None:
-            continue
-        score = sum(w * found.get(c.rowid, 0.0) for w, found in hits)
+        if filters.when or soft is not None:
+            cand = _Cand(c.rowid, c.name, c.delivery, c.lat, c.lon, c.schedule, 0.0)
+            if filters.when and _fits_when(cand, filters, now, span) is None:
+                continue
+        score = base.get(c.rowid, 0.0)
         if c.rowid in areas:
             named = {stem for area in areas[c.rowid] for stem in tokens(area)}
             score += sum(w * AREA_WEIGHT for w, t in area_terms if any(n.startswith(t) for n in named))
-        score += weight * TOPIC_WEIGHT * sum(1 for t in intent.topics if f" {t} " in c.topics)
-        score += weight * KIND_WEIGHT * (c.kind in intent.kinds)
-        score += weight * DELIVERY_WEIGHT * (c.delivery in intent.delivery)
-        score += weight * WHEN_WEIGHT * bool(intent.days and c.days & intent.days)
+        if topic_marks:
+            score += topic_weight * sum(1 for m in topic_marks if m in c.topics)
+        if c.kind in intent.kinds:
+            score += kind_weight
+        if c.delivery in intent.delivery:
+            score += delivery_weight
+        if intent.days and c.days & intent.days:
+            score += when_weight
         if soft is not None and _fits_when(cand, soft, now, soft_span) is not None:
-            score += weight * WHEN_WEIGHT
+            score += when_weight
         if score <= 0:
             continue
-        if c.kind in SIDE_KINDS and c.kind not in intent.kinds:
+        if c.kind in side:
             score *= SIDE_FACTOR
         distance = None
         group = 0
         if place is not None:
             ok, distance = within_reach(c.delivery, c.lat, c.lon, filters, place)
-            near = distance is not None and distance <= radius_km(filters, place)
             served = areas.get(c.rowid, ())
-            if not near:
+            if distance is None or distance > radius_km(filters, place):
                 if not ok or not serves(served, place):
                     continue
                 # A service for this very area is as good as a local one; one for anywhere weighs less.
@@ -1124,9 +1139,10 @@ def _best_rows(
             else:
                 score /= 1.0 + distance / DISTANCE_HALF_KM
         out.append(_Row(c.rowid, group, -score, distance, c.name))
-    out.sort(key=lambda r: (r.score, r.name.casefold(), r.rowid))
+    # Only the rows up to the page shown need ordering (ties: name, then rowid, as elsewhere).
+    best = heapq.nsmallest(keep, out, key=lambda r: (r.score, r.name.casefold(), r.rowid))
     changed = tuple(corrected) != intent.terms
-    return out, " ".join(corrected) if changed else None
+    return len(out), best, " ".join(corrected) if changed else None
 
 
 # -- who published it --------------------------------------------------------
