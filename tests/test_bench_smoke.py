@@ -23,6 +23,7 @@ SCRIPTS = (
     ("aggregator.py", "RESULT aggregator:", None),
     ("serve.py", "RESULT serve:", "datasette"),
     ("import.py", "RESULT import:", None),
+    ("http_search.py", "RESULT http_search", None),
 )
 
 
