@@ -28,10 +28,10 @@ from protocol.records import KINDS, RECORD_ID_PATTERN, TOPICS, Record, decode_ve
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
-# The project ships the sector centroids under node/data; before that copy
+# The project ships the sector centroids under node/directory/data; before that copy
 # exists, the shared reference data it is copied from is used.
 SECTOR_CSV_CANDIDATES = (
-    ROOT / "node" / "data" / "uk-postcode-sectors.csv",
+    ROOT / "node" / "directory" / "data" / "uk-postcode-sectors.csv",
     ROOT.parent / "shared" / "data" / "uk-postcode-sectors.csv",
 )
 
