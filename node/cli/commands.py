@@ -419,13 +419,14 @@ def listings(directory: Path, deleted: bool, as_json: bool) -> None:
 @friendly
 def follow(directory: Path, url: str, publisher: str | None, yes: bool) -> None:
     """Follow a peer node: pull its feed and merge its listings."""
-    from node.federation.fetch import check_peer_url, fetch_node_document
+    from node.federation.fetch import check_peer_address, check_peer_url, fetch_node_document
     from node.federation.peers import fingerprint
     from node.federation.peers import follow as follow_peer
 
     async def go() -> tuple[str, str]:
         async with _Session(directory) as node:
             peer = check_peer_url(url, allow_insecure_http=node.config.sync.allow_insecure_http)
+            await check_peer_address(peer, node.config)
             if publisher is None and not yes:
                 _, log = await fetch_node_document(node, peer)
                 click.echo(f"{peer} is publisher {log.publisher}")

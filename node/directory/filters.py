@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from node.core.errors import BadRequest
+from node.directory.ending import has_ended
 from node.directory.freshness import HIDDEN_DAYS, STALE_DAYS
 from node.directory.geo import Place, distance_km
 from node.directory.schedule import LONDON, Occurrence, effective_end, occurrences
@@ -477,6 +478,8 @@ def matches(
     keep this long-unchecked listing in search (``node.storage.console.kept_visible``).
     """
     if is_hidden(record.status, record.reviewed, now, kept_visible=kept_visible):
+        return False
+    if has_ended(record.schedule, now.astimezone(LONDON).date()):  # as search's ENDED_SQL
         return False
     if filters.publisher is not None and record.publisher != filters.publisher:
         return False

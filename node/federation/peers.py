@@ -12,7 +12,7 @@ import sqlite3
 
 from node.core.context import Node, now_us
 from node.core.errors import NodeError
-from node.federation.fetch import check_peer_url, fetch_node_document
+from node.federation.fetch import check_peer_address, check_peer_url, fetch_node_document
 from node.storage.ledger import store_keylog
 from node.storage.peers import add_peer, remove_peer
 from protocol.keylog import KeyLog
@@ -29,6 +29,7 @@ def fingerprint(publisher: str) -> str:
 async def follow(node: Node, url: str, *, publisher: str | None = None) -> tuple[str, str]:
     """Fetch a peer's node document, verify its key log, pin its publisher, store the peer."""
     url = check_peer_url(url, allow_insecure_http=node.config.sync.allow_insecure_http)
+    await check_peer_address(url, node.config)
     doc, log = await fetch_node_document(node, url)
     if publisher is not None and publisher != log.publisher:
         raise NodeError(

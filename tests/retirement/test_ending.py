@@ -95,3 +95,24 @@ def test_a_past_event_leaves_search_the_day_after_it_ends(node: NodeHandle, conn
     # Changing the dates brings it back: the triggers follow the new version.
     node.publish([event(1, {"dates": [{"date": "2027-01-09"}]})])
     assert "listing-1" in ids_found(conn, dt.date(2026, 12, 16))
+
+
+def test_matches_agrees_with_search_on_ended_listings_so_slices_and_embeds_drop_them_too(
+    node: NodeHandle, conn: sqlite3.Connection
+) -> None:
+    """``filters.matches`` decides slice feeds and embeds: it must hide what search hides."""
+    from node.directory.filters import matches
+    from protocol.records import Record
+
+    node.publish(
+        [
+            event(1, {"dates": [{"date": "2026-12-05", "opens": "10:00", "closes": "15:00"}]}),
+            event(3, {"rules": [{"freq": "weekly", "byday": ["TU"]}]}, kind="group"),
+        ]
+    )
+    rows = conn.execute("SELECT payload FROM listings WHERE publisher = ?", (node.publisher,)).fetchall()
+    records = {r.id: r for r in (msgspec.json.decode(p, type=Record) for (p,) in rows)}
+    for day, hour in ((dt.date(2026, 12, 5), 23), (dt.date(2026, 12, 6), 0), (dt.date(2027, 1, 10), 12)):
+        now = dt.datetime(day.year, day.month, day.day, hour, tzinfo=LONDON)
+        matched = {rid for rid, rec in records.items() if matches(rec, Filters(), place=None, now=now)}
+        assert matched == ids_found(conn, day, hour) & set(records), day

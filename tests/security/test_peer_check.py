@@ -116,3 +116,22 @@ async def test_network_failures_are_described_in_words_not_library_messages() ->
     for error in (refused, aiohttp.ClientPayloadError("x"), aiohttp.ClientResponseError(None, ())):  # type: ignore[arg-type]
         text = reason_for(error)
         assert "Error" not in text and "Errno" not in text and "Cannot" not in text
+
+
+def test_signpost_follow_refuses_a_private_address_from_the_command_line(tmp_path: Path) -> None:
+    """The CLI follows peers through the same address check as the console (one path: peers.follow)."""
+    import subprocess
+    import sys
+
+    handle = console_node(tmp_path / "node")
+    update_config(handle.directory, "node", "url", "https://signpost.example.org")
+    for extra in ([], ["--yes"], ["--publisher", "sp1:aaaaaaaaaaaaaaaaaaaaaaaaaa"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "node", "follow", "https://10.0.0.5", "--dir", str(handle.directory), *extra],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode != 0, done.stdout
+        assert "private or local network" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
