@@ -121,3 +121,10 @@ def test_network_queries_are_served_by_the_publisher_indexes(network: Network) -
         assert len(carried_publishers(conn)) == 3
     finally:
         conn.close()
+
+
+async def test_every_public_page_links_to_the_networks(client: TestClient) -> None:
+    """People find /networks from any page (its footer), not only by knowing the address."""
+    for path in ("/", "/search?q=voices", "/networks"):
+        page = await (await client.get(path)).text()
+        assert 'href="/networks"' in page, path
