@@ -59,3 +59,14 @@ async def test_print_views_refuse_bad_input_clearly(client: TestClient, network:
     assert resp.status == 400 and "We don't recognise" in await resp.text()
     assert (await client.get(f"/listing/{network.publishers['leeds']}/no-such-listing/print")).status == 404
     assert (await client.get(f"/listing/{network.publishers['leeds']}/bramley-hearing-voices/print")).status == 410
+
+
+async def test_the_handout_says_how_to_join_in_the_same_words_as_the_listing_page(
+    client: TestClient, network: Network
+) -> None:
+    """A phone line you can ring at any time is "Just call" on paper too, never "Just turn up"."""
+    path = f"/listing/{network.publishers['leeds']}/leeds-peer-support-line"
+    page = await (await client.get(path)).text()
+    paper = await (await client.get(f"{path}/print")).text()
+    assert "Just call" in page and "Just call" in paper
+    assert "Just turn up" not in paper

@@ -32,7 +32,7 @@ from node.directory.listings import listing_payload, network_contact
 from node.directory.schedule import describe, format_date, format_occurrence, next_occurrence
 from node.directory.search import UnknownPlace, network_names, resolve_place, search
 from node.web.templating import TEMPLATES
-from node.web.views.shared import KIND_LABELS, now_for
+from node.web.views.shared import DELIVERY_LABELS, KIND_LABELS, join_label, now_for
 from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, AreaLocation, PublicLocation, Record
 
 __all__ = ["routes", "PRINT_LIMIT", "qr_svg", "print_card"]
@@ -40,13 +40,6 @@ __all__ = ["routes", "PRINT_LIMIT", "qr_svg", "print_card"]
 routes = web.RouteTableDef()
 PRINT_LIMIT: Final = 10  # what fits on one or two A4 pages at a size people can read
 _RECORD = msgspec.json.Decoder(Record)
-JOIN: Final = {
-    "drop_in": "Just turn up",
-    "booking": "Book a place first",
-    "referral": "You need a referral",
-    "contact_first": "Get in touch before your first visit",
-}
-DELIVERY: Final = {"in_person": "In person", "online": "Online", "phone": "By phone", "hybrid": "In person and online"}
 
 
 def qr_svg(url: str, label: str) -> Markup:
@@ -88,13 +81,15 @@ def print_card(record: Record, *, network: str, base: str, now: dt.datetime) -> 
     join = None
     if record.join:
         join = (
-            JOIN[record.join.method] + "." + (f" {_first_sentence(record.join.details)}" if record.join.details else "")
+            (join_label(record) or "")
+            + "."
+            + (f" {_first_sentence(record.join.details)}" if record.join.details else "")
         )
     phone = record.contact.phone if record.contact is not None else None  # a contact exists only with consent
     return {
         "r": record,
         "kind": KIND_LABELS[record.kind][0],
-        "delivery": DELIVERY[record.delivery],
+        "delivery": DELIVERY_LABELS[record.delivery],
         "what": _first_sentence(record.summary or record.description or "", 200) or None,
         "when": when,
         "next": format_occurrence(nxt, today=today) if nxt else None,

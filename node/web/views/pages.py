@@ -52,7 +52,7 @@ from node.directory.search import (
 )
 from node.web.templating import TEMPLATES, Templates, json_ld
 from node.web.views.common import HTML_ERROR
-from node.web.views.shared import KIND_LABELS, WITHIN_CHOICES, node_geo, now_for
+from node.web.views.shared import DELIVERY_LABELS, KIND_LABELS, WITHIN_CHOICES, join_label, node_geo, now_for
 from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, TOPICS, AreaLocation, PublicLocation, Record
 
 __all__ = ["routes", "setup", "PAGE_SIZE"]
@@ -63,24 +63,6 @@ PAGE_SIZE: Final = 20
 MAX_PAGE: Final = 500
 _RECORD = msgspec.json.Decoder(Record)
 
-JOIN_LABELS: Final = {
-    "drop_in": "Just turn up",
-    "booking": "Book a place first",
-    "referral": "You need a referral",
-    "contact_first": "Get in touch before your first visit",
-}
-# "Just turn up" is for a place; a drop-in line or online group is joined another way.
-DROP_IN_BY_DELIVERY: Final = {
-    "phone": "Just call: there is no need to book",
-    "online": "Just join online: there is no need to book",
-    "hybrid": "Just turn up, or join online: there is no need to book",
-}
-DELIVERY_LABELS: Final = {
-    "in_person": "In person",
-    "online": "Online",
-    "phone": "By phone",
-    "hybrid": "In person and online",
-}
 LANGUAGE_NAMES: Final = {
     "en": "English",
     "cy": "Welsh (Cymraeg)",
@@ -152,15 +134,6 @@ def _where(record: Record) -> dict[str, Any]:
         if isinstance(loc, AreaLocation) and loc.postcode_area:
             out["area"] = f"{loc.area} ({loc.postcode_area})"
     return out
-
-
-def _join_label(record: Record) -> str | None:
-    """How to join, in words that fit how the listing is delivered."""
-    if record.join is None:
-        return None
-    if record.join.method == "drop_in":
-        return DROP_IN_BY_DELIVERY.get(record.delivery, JOIN_LABELS["drop_in"])
-    return JOIN_LABELS[record.join.method]
 
 
 def _cost(record: Record) -> str | None:
@@ -426,7 +399,7 @@ async def listing_page(request: web.Request) -> web.Response:
         "their_words": sched.text if sched is not None else None,
         "next": format_occurrence(nxt, today=today) if nxt else None,
         "where": _where(record),
-        "join": _join_label(record),
+        "join": join_label(record),
         "cost": _cost(record),
         "topics": [TOPICS.get(t, t.replace("-", " ").capitalize()) for t in record.topics],
         "languages": [LANGUAGE_NAMES.get(code.lower(), code) for code in record.languages],

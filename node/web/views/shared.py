@@ -34,6 +34,9 @@ __all__ = [
     "CLOCK",
     "now_for",
     "KIND_LABELS",
+    "JOIN_LABELS",
+    "DELIVERY_LABELS",
+    "join_label",
     "WITHIN_CHOICES",
     "API_CACHE",
     "CORS_HEADERS",
@@ -152,3 +155,32 @@ async def read_listing(request: web.Request) -> tuple[Record, str]:
     if found is None:
         raise web.HTTPNotFound(reason="No such listing")
     return _RECORD.decode(found[0]), found[1]
+
+
+JOIN_LABELS: Final = {
+    "drop_in": "Just turn up",
+    "booking": "Book a place first",
+    "referral": "You need a referral",
+    "contact_first": "Get in touch before your first visit",
+}
+# "Just turn up" is for a place; a drop-in line or online group is joined another way.
+DROP_IN_BY_DELIVERY: Final = {
+    "phone": "Just call: there is no need to book",
+    "online": "Just join online: there is no need to book",
+    "hybrid": "Just turn up, or join online: there is no need to book",
+}
+DELIVERY_LABELS: Final = {
+    "in_person": "In person",
+    "online": "Online",
+    "phone": "By phone",
+    "hybrid": "In person and online",
+}
+
+
+def join_label(record: Record) -> str | None:
+    """How to join, in words that fit how the listing is delivered (the page, the card and the handout say the same)."""
+    if record.join is None:
+        return None
+    if record.join.method == "drop_in":
+        return DROP_IN_BY_DELIVERY.get(record.delivery, JOIN_LABELS["drop_in"])
+    return JOIN_LABELS[record.join.method]
