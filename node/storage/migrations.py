@@ -42,6 +42,7 @@ from node.storage.schema import (
     FILL_FACETS,
     IMPORT_SOURCES_SCHEMA,
     LISTING_ENDS_SCHEMA,
+    LOGIN_ATTEMPTS_SCHEMA,
     statements,
 )
 
@@ -163,6 +164,12 @@ def occurrence_table(conn: sqlite3.Connection) -> None:
     _run(conn, OCCURRENCES_SCHEMA)
 
 
+def login_attempts(conn: sqlite3.Connection) -> None:
+    """Sign-in attempts and the account's failure streak, shared by every ``serve --workers`` process
+    (``node.storage.login_attempts``; docs/security.md §6)."""
+    _run(conn, LOGIN_ATTEMPTS_SCHEMA)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
@@ -170,6 +177,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(4, "listing ends and retired listings: events that retire on their own", listing_ends),
     Migration(5, "an index naming each publisher by its earliest organisation record", organisation_names),
     Migration(6, "the sessions of the next few days, for today and this weekend", occurrence_table),
+    Migration(8, "sign-in attempts shared by every process serving the node", login_attempts),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 

@@ -22,6 +22,7 @@ __all__ = [
     "CONSOLE_SCHEMA",
     "IMPORT_SOURCES_SCHEMA",
     "LISTING_ENDS_SCHEMA",
+    "LOGIN_ATTEMPTS_SCHEMA",
     "statements",
 ]
 
@@ -377,3 +378,22 @@ def statements(script: str) -> list[str]:
     if pending.strip():
         raise ValueError(f"incomplete SQL statement in the schema: {pending.strip()[:60]}")
     return out
+
+
+# Sign-in attempts per client address and the account's failure streak, shared by every
+# `serve --workers` process (node.storage.login_attempts, node.web.auth.LoginGuard; migration 8).
+LOGIN_ATTEMPTS_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS login_attempts (
+    rowid INTEGER PRIMARY KEY,
+    address TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_attempts_address ON login_attempts (address, at);
+CREATE INDEX IF NOT EXISTS login_attempts_at ON login_attempts (at);
+CREATE TABLE IF NOT EXISTS login_account (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    failures INTEGER NOT NULL,
+    last REAL NOT NULL,
+    next REAL NOT NULL
+);
+"""

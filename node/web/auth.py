@@ -13,7 +13,8 @@ login issues a new id, so an id planted before login is worthless after it
 Every console POST must carry the session's CSRF token (compared in constant
 time) and, when the browser sends an ``Origin`` header, come from this node.
 
-Sign-in attempts are limited by :class:`LoginGuard`: an attempt is counted
+Sign-in attempts are limited by :class:`LoginGuard`, whose state is in the node's
+database so that it holds across ``serve --workers`` processes: an attempt is counted
 *before* its password is checked (so parallel requests cannot all pass the
 check while the first ones are still hashing), each client address gets a few
 attempts per window, and the account as a whole is protected by a delay that
@@ -29,6 +30,7 @@ import hmac
 import ipaddress
 import math
 import secrets
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -40,6 +42,7 @@ from aiohttp import web
 
 from node.core.config import CONFIG_NAME, Config, load_config, write_password_hash
 from node.core.errors import NodeError
+from node.storage import login_attempts as attempts
 from node.storage.sessions import (
     ANON_SECONDS,
     SESSION_SECONDS,
@@ -235,69 +238,86 @@ def _minutes(seconds: float) -> str:
 class LoginGuard:
     """Sign-in limits: a few attempts per address per window, and a growing delay for the account.
 
-    :meth:`reserve` counts an attempt before its password is checked; only
-    :meth:`succeeded` takes it back.  Per address: ``per_address`` attempts in
+    :meth:`reserve_in` counts an attempt before its password is checked; only
+    :meth:`succeeded_in` takes it back.  Per address: ``per_address`` attempts in
     ``window`` seconds.  For the account: after ``free_failures`` failures in
     a row (from any addresses), each further attempt must wait 1, 2, 4 … s
     after the previous one, capped at ``max_delay``; so a stranger can slow
     the owner down by at most ``max_delay`` but never lock them out, and a
     spread-out guesser gets one guess per ``max_delay`` at best.  Failures
-    older than ``window`` are forgotten.  Kept in memory: a restart forgets
-    them, which only helps the owner.
+    older than ``window`` are forgotten.
+
+    The state is kept in the node's database (:mod:`node.storage.login_attempts`), so
+    the limits hold across every ``serve --workers`` process: the console runs
+    :meth:`reserve_in` and :meth:`succeeded_in` through ``node.store.write``, whose
+    ``BEGIN IMMEDIATE`` transaction lets one process at a time prune, check and count.
+    A guard used without a node (:meth:`reserve`, :meth:`succeeded`) keeps the same
+    tables in a private in-memory database.  ``clock`` is wall time, which every process
+    on the machine shares (and which survives a restart, unlike a monotonic clock).
     """
 
     per_address: int = 5
     window: float = 15 * 60
     free_failures: int = 5
     max_delay: float = 30.0
-    clock: Callable[[], float] = time.monotonic
-    _hits: dict[str, deque[float]] = field(default_factory=dict)
-    _failures: int = 0
-    _last: float = -math.inf
-    _next: float = -math.inf
+    row_cap: int = attempts.ROW_CAP
+    clock: Callable[[], float] = time.time
+    _private: sqlite3.Connection | None = field(default=None, repr=False)
 
     def delay_after(self, failures: int) -> float:
         """Seconds the account waits after ``failures`` failures in a row."""
         extra = failures - self.free_failures
         return 0.0 if extra <= 0 else min(self.max_delay, 2.0 ** (extra - 1))
 
-    def reserve(self, address: str) -> None:
-        """Count an attempt from ``address`` now, or raise :class:`RateLimited` with how long to wait."""
+    def reserve_in(self, conn: sqlite3.Connection, address: str) -> None:
+        """Count an attempt from ``address`` now, or raise :class:`RateLimited` with how long to wait.
+
+        Run inside a ``BEGIN IMMEDIATE`` transaction (``node.store.write``): the prune, the check
+        and the count are one step for every process, so parallel attempts each take a slot.
+        """
         now = self.clock()
-        hits = self._hits.setdefault(address, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.per_address:
-            wait = hits[0] + self.window - now
+        attempts.prune(conn, before=now - self.window, now=now, cap=self.row_cap)
+        count, oldest = attempts.attempts_from(conn, address)
+        if count >= self.per_address and oldest is not None:
+            wait = oldest + self.window - now
             raise RateLimited(
                 f"Too many attempts from your connection. For your security, wait {_minutes(wait)} and try again.",
                 retry_after=int(wait) + 1,
             )
-        if now - self._last > self.window:
-            self._failures, self._next = 0, -math.inf
-        if now < self._next:
-            wait = self._next - now
+        account = attempts.load_account(conn)
+        if account is not None and now - min(account.last, now) > self.window:
+            account = None
+        if account is not None and now < min(account.next, now + self.max_delay):  # a clock set back waits no more
+            wait = min(account.next, now + self.max_delay) - now
             seconds = max(1, math.ceil(wait))
             raise RateLimited(
                 "Several wrong passwords were tried on this console recently. "
                 f"For your security, wait {seconds} second{'s' if seconds != 1 else ''} and try again.",
                 retry_after=seconds,
             )
-        hits.append(now)
-        self._failures += 1
-        self._last = now
-        self._next = now + self.delay_after(self._failures)
+        failures = 1 if account is None else account.failures + 1
+        attempts.record_attempt(conn, address, now)
+        attempts.save_account(conn, attempts.Account(failures, now, now + self.delay_after(failures)))
+
+    def succeeded_in(self, conn: sqlite3.Connection, address: str) -> None:
+        """The password was right: forget this address's attempts and the account's failures."""
+        attempts.forget_address(conn, address)
+        attempts.save_account(conn, None)
+
+    def _database(self) -> sqlite3.Connection:
+        if self._private is None:
+            self._private = attempts.private_database()
+        return self._private
+
+    def reserve(self, address: str) -> None:
+        """:meth:`reserve_in` on the guard's private database (a guard that serves no node)."""
+        with attempts.immediate(self._database()) as conn:
+            self.reserve_in(conn, address)
 
     def succeeded(self, address: str) -> None:
-        """The password was right: forget this address's attempts and the account's failures."""
-        self._hits.pop(address, None)
-        self._failures, self._next = 0, -math.inf
-
-    def prune(self) -> None:
-        """Drop addresses whose attempts are all older than the window (keeps memory bounded)."""
-        cutoff = self.clock() - self.window
-        for address in [a for a, hits in self._hits.items() if not hits or hits[-1] <= cutoff]:
-            del self._hits[address]
+        """:meth:`succeeded_in` on the guard's private database."""
+        with attempts.immediate(self._database()) as conn:
+            self.succeeded_in(conn, address)
 
 
 # -- the client's address ------------------------------------------------------

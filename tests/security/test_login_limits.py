@@ -13,8 +13,10 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
+import pytest
 from console_client import PASSWORD, console_client, console_node, csrf_of
 
+from node.core.context import NODE
 from node.web.auth import client_address, trusted_networks
 from node.web.views.admin.shared import ADMIN
 
@@ -119,3 +121,92 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
     a = client_address("2001:db8:1:2::1", [], LOOPBACK)
     b = client_address("2001:db8:1:2:ffff::9", [], LOOPBACK)
     assert a == b == str(ipaddress.ip_network("2001:db8:1:2::/64"))
+
+
+def test_two_connections_to_the_node_database_share_the_address_limit_and_the_streak(tmp_path: Path) -> None:
+    """Two ``--workers`` processes are two connections to one file: what one counts, the other sees."""
+    from node.storage.store import connect, transaction
+    from node.web.auth import LoginGuard, RateLimited
+
+    handle = console_node(tmp_path / "node")
+    now = [1000.0]
+    guard = LoginGuard(clock=lambda: now[0])
+    first, second = connect(handle.directory / "signpost.db"), connect(handle.directory / "signpost.db")
+    try:
+        for i in range(5):
+            with transaction(first if i % 2 else second) as conn:
+                guard.reserve_in(conn, "203.0.113.5")
+        with pytest.raises(RateLimited, match="from your connection"), transaction(first) as conn:
+            guard.reserve_in(conn, "203.0.113.5")
+        now[0] += guard.delay_after(5)
+        with transaction(second) as conn:
+            guard.reserve_in(conn, "198.51.100.1")  # the sixth failure in a row: the account now waits 1 s
+        with pytest.raises(RateLimited, match="wrong passwords") as waited, transaction(first) as conn:
+            guard.reserve_in(conn, "198.51.100.2")
+        assert waited.value.retry_after == 1
+        now[0] += 1
+        with transaction(first) as conn:
+            guard.reserve_in(conn, "198.51.100.2")
+            guard.succeeded_in(conn, "198.51.100.2")
+        with transaction(second) as conn:  # the success through one connection clears the streak for both
+            guard.reserve_in(conn, "198.51.100.3")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_flood_of_sign_ins_from_many_addresses_cannot_grow_the_database(tmp_path: Path) -> None:
+    """Attempts older than the window go, and a hard cap keeps only the newest rows, whatever the addresses."""
+    from node.storage.login_attempts import attempt_rows
+    from node.storage.store import connect, transaction
+    from node.web.auth import LoginGuard
+
+    handle = console_node(tmp_path / "node")
+    now = [1000.0]
+    # No account delay, so every attempt is counted: the worst case for the table's size.
+    guard = LoginGuard(clock=lambda: now[0], free_failures=10**9, row_cap=200)
+    conn = connect(handle.directory / "signpost.db")
+    try:
+        for i in range(3000):
+            with transaction(conn):
+                guard.reserve_in(conn, f"10.{i // 250}.{i % 250}.1")
+            now[0] += 0.01
+        assert attempt_rows(conn) == 200, "the cap holds"
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        for i in range(3000):
+            with transaction(conn):
+                guard.reserve_in(conn, f"172.16.{i // 250}.{i % 250}")
+            now[0] += 0.01
+        assert attempt_rows(conn) == 200
+        assert conn.execute("PRAGMA page_count").fetchone()[0] <= pages + 2, "the file does not grow"
+        now[0] += guard.window + 1
+        with transaction(conn):
+            guard.reserve_in(conn, "192.0.2.1")
+        assert attempt_rows(conn) == 1, "the window drops the rest"
+    finally:
+        conn.close()
+
+
+async def test_a_flood_of_sign_in_posts_from_many_addresses_leaves_few_rows(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """Through the real login form: the account's delay admits few attempts, so few rows are written."""
+    from node.storage.login_attempts import attempt_rows
+
+    handle = console_node(tmp_path / "node")
+    client = await console_client(aiohttp_client, handle)
+    csrf = csrf_of(await (await client.get("/admin/login")).text())
+
+    async def attempt(i: int) -> int:
+        resp = await client.post(
+            "/admin/login",
+            data={"csrf": csrf, "password": f"guess {i}"},
+            headers={"X-Forwarded-For": f"10.{i // 200}.{i % 200}.9"},
+        )
+        await resp.read()
+        return resp.status
+
+    answers = collections.Counter(await asyncio.gather(*[attempt(i) for i in range(400)]))
+    assert answers[401] + answers[429] == 400, answers
+    rows = await client.app[NODE].store.read(attempt_rows)
+    assert rows == answers[401] <= 10, (rows, answers)

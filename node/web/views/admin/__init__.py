@@ -24,6 +24,7 @@ from aiohttp import web
 from node.core.context import NODE
 from node.importer.sheet import sheet_ctx
 from node.storage import console as console_store
+from node.storage.login_attempts import visitor_secret
 from node.storage.sessions import purge_sessions
 from node.web.jobs import RUNS_JOBS
 from node.web.limits import allow_larger
@@ -41,13 +42,17 @@ __all__ = ["setup", "ADMIN", "AdminState", "PendingUpload", "ADMIN_HEADERS", "MA
 
 
 async def admin_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Create the console's tables and drop expired sessions once the store is open."""
+    """Create the console's tables, drop expired sessions and load the visitors' CSRF secret once the store is open.
 
-    def prepare(conn: sqlite3.Connection) -> None:
+    The secret is the node's (``meta``), so a login form served by one ``--workers`` process is accepted by any.
+    """
+
+    def prepare(conn: sqlite3.Connection) -> str:
         console_store.migrate(conn)
         purge_sessions(conn)
+        return visitor_secret(conn)
 
-    await app[NODE].store.write(prepare)
+    app[ADMIN].secret = bytes.fromhex(await app[NODE].store.write(prepare))
     yield
 
 

@@ -133,8 +133,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     address = request.remote or "unknown"
     limiter = request.app[ADMIN].limiter
     try:
-        # Counted now, before the password is hashed in a thread: parallel attempts each take a slot.
-        limiter.reserve(address)
+        # Counted now, before the password is hashed in a thread, in the node's database inside one BEGIN IMMEDIATE
+        # transaction: parallel attempts each take a slot, whichever --workers process answers them.
+        await node.store.write(limiter.reserve_in, address)
     except RateLimited as e:
         response = await _login_page(request, session, status=429, error=e.message)
         response.headers["Retry-After"] = str(e.retry_after)
@@ -145,10 +146,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await _login_page(
             request, session, status=401, error="That password is not right. Check it and try again."
         )
-    limiter.succeeded(address)
-    limiter.prune()
 
     def rotate(conn: sqlite3.Connection) -> Session:
+        limiter.succeeded_in(conn, address)
         if not session.id.startswith(VISITOR_PREFIX):
             end_session(conn, session.id)
         purge_sessions(conn)
