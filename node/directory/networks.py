@@ -4,7 +4,7 @@ A network is a publisher: this node's own and every one merged from peers.  It d
 itself in its own signed ``organisation`` record, so an aggregator shows what the network
 wrote, not a copy.  When a publisher signs several (one node shared by two organisations),
 the one its listings name most often as who runs them speaks for the network (see
-:func:`_about`).  Around that this module adds what the node knows locally:
+:func:`speakers`, the one rule results pages use too).  Around that this module adds what the node knows locally:
 how many live listings of each kind it offers and its commonest topics, when it last
 published (its highest ``rev``), and through which peer it arrived (``versions.via``).
 
@@ -29,7 +29,17 @@ from node.directory.geo import Place, distance_km
 from node.directory.schedule import LONDON
 from protocol.records import AreaLocation, PublicLocation, Record
 
-__all__ = ["Network", "NetworkListing", "carried_publishers", "network", "networks", "NEAR_KM", "TOP_TOPICS"]
+__all__ = [
+    "Network",
+    "NetworkListing",
+    "Speaker",
+    "carried_publishers",
+    "network",
+    "networks",
+    "speakers",
+    "NEAR_KM",
+    "TOP_TOPICS",
+]
 
 NEAR_KM: Final = 25.0  # "networks near X": a network with a listing or an office this close
 TOP_TOPICS: Final = 5
@@ -70,18 +80,54 @@ def carried_publishers(conn: sqlite3.Connection) -> list[tuple[str, int, str | N
     return [(str(p), int(r), v) for p, r, v in rows]
 
 
-def _about(conn: sqlite3.Connection, publisher: str, refs: Counter[str]) -> Record | None:
-    """The organisation record the network describes itself with: of its live organisation records, the one
-    its listings name most often as who runs them (``organisation.ref``), then the earliest.  A network that
-    edits its own description keeps the same record (ordering by ``rev`` alone would pick another one)."""
-    rows = conn.execute(
-        "SELECT id, rev, payload FROM listings WHERE publisher = ? AND kind = 'organisation' AND status != 'closed'",
-        (publisher,),
-    ).fetchall()
-    if not rows:
+class Speaker(NamedTuple):
+    """The organisation record a network speaks with: its id and the name it gives."""
+
+    id: str
+    name: str
+
+
+def speakers(conn: sqlite3.Connection, publishers: list[str]) -> dict[str, Speaker]:
+    """For each publisher with an open organisation record, the one that speaks for it.
+
+    The rule, the same on results pages (:func:`node.directory.search.network_names`) and on
+    ``/networks``: of its open organisation records, the one its open listings name most often
+    as who runs them (``organisation.ref``), then the earliest by ``rev``.  A network that edits
+    its own description keeps its name: the counts do not move with an edit's ``rev``.  The
+    counts are kept as listings land (``organisation_refs``, node.storage.migrations), so this is
+    one statement for a whole page: a seek per publisher in the ``listings_org`` index and one
+    primary-key lookup per organisation record, with nothing to sort.
+    """
+    wanted = list(dict.fromkeys(publishers))
+    out: dict[str, Speaker] = {}
+    if not wanted:
+        return out
+    named: dict[str, int] = {}
+    # In the index's order (publisher, then rev), so SQLite sorts nothing; a later record takes over
+    # only when strictly more listings name it, so the earliest wins a tie.
+    for p, rid, name, n in conn.execute(
+        "SELECT l.publisher, l.id, l.name, coalesce(r.n, 0) FROM listings l INDEXED BY listings_org "
+        "LEFT JOIN organisation_refs r ON r.publisher = l.publisher AND r.org = l.id "
+        f"WHERE l.kind = 'organisation' AND l.publisher IN ({','.join('?' * len(wanted))}) "
+        "AND l.status != 'closed' ORDER BY l.publisher, l.rev",
+        wanted,
+    ):
+        publisher = str(p)
+        if publisher not in out or int(n) > named[publisher]:
+            out[publisher] = Speaker(str(rid), str(name))
+            named[publisher] = int(n)
+    return out
+
+
+def _about(conn: sqlite3.Connection, publisher: str) -> Record | None:
+    """The organisation record the network describes itself with, as it signed it (:func:`speakers`)."""
+    speaker = speakers(conn, [publisher]).get(publisher)
+    if speaker is None:
         return None
-    best = min(rows, key=lambda r: (-refs[str(r[0])], int(r[1])))
-    return _RECORD.decode(best[2])
+    row = conn.execute(
+        "SELECT payload FROM listings WHERE publisher = ? AND id = ?", (publisher, speaker.id)
+    ).fetchone()
+    return None if row is None else _RECORD.decode(row[0])
 
 
 def _fallback_name(conn: sqlite3.Connection, publisher: str, own: tuple[str, str]) -> str:
@@ -97,30 +143,24 @@ class _Offer(NamedTuple):
     counts: dict[str, int]
     topics: list[str]
     areas: list[str]
-    refs: Counter[str]  # organisation record id -> how many listings name it as who runs them
 
 
 def _offer(conn: sqlite3.Connection, publisher: str, today: str) -> _Offer:
     counts: Counter[str] = Counter()
     topics: Counter[str] = Counter()
     areas: Counter[str] = Counter()
-    refs: Counter[str] = Counter()
-    for kind, slugs, area, ref in conn.execute(
-        "SELECT l.kind, l.topic_slugs, l.area, json_extract(l.payload, '$.organisation.ref') FROM listings l "
-        f"WHERE l.publisher = ? AND l.status != 'closed' AND NOT {ENDED_SQL}",
+    for kind, slugs, area in conn.execute(
+        f"SELECT l.kind, l.topic_slugs, l.area FROM listings l WHERE l.publisher = ? AND l.status != 'closed' "
+        f"AND NOT {ENDED_SQL}",
         (publisher, today),
     ):
-        if ref:
-            refs[str(ref)] += 1
         if kind == "organisation":
             continue
         counts[str(kind)] += 1
         topics.update(str(slugs).split())
         if area:
             areas[str(area)] += 1
-    return _Offer(
-        dict(counts), [t for t, _ in topics.most_common(TOP_TOPICS)], [a for a, _ in areas.most_common(4)], refs
-    )
+    return _Offer(dict(counts), [t for t, _ in topics.most_common(TOP_TOPICS)], [a for a, _ in areas.most_common(4)])
 
 
 def _coordinates(conn: sqlite3.Connection, publisher: str) -> list[tuple[float, float]]:
@@ -146,7 +186,7 @@ def _build(
     conn: sqlite3.Connection, publisher: str, rev: int, via: str | None, *, own: tuple[str, str], today: str
 ) -> Network:
     offer = _offer(conn, publisher, today)
-    about = _about(conn, publisher, offer.refs)
+    about = _about(conn, publisher)
     return Network(
         publisher=publisher,
         name=about.name if about is not None else _fallback_name(conn, publisher, own),

@@ -53,6 +53,7 @@ from node.directory.filters import (
     words,
 )
 from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
+from node.directory.networks import speakers
 from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
 from node.directory.vocabulary import FILLER, Intent, read_words, tokens
@@ -1151,18 +1152,10 @@ def _best_rows(
 def network_names(
     conn: sqlite3.Connection, publishers: list[str], *, own_publisher: str, own_name: str
 ) -> dict[str, str]:
-    """Display names for publishers: their earliest organisation record, this node's name, the peer's name, or the id."""
-    out: dict[str, str] = {}
+    """Display names for publishers: the organisation record that speaks for each (the same rule as
+    ``/networks``, :func:`node.directory.networks.speakers`), this node's name, the peer's name, or the id."""
     wanted = list(dict.fromkeys(publishers))
-    if wanted:
-        # One query for the page, each publisher a seek in the listings_org index, earliest first
-        # (node.storage.migrations.organisation_names); the first open one per publisher wins.
-        for p, name in conn.execute(
-            "SELECT publisher, name FROM listings INDEXED BY listings_org WHERE kind = 'organisation' "
-            f"AND publisher IN ({','.join('?' * len(wanted))}) AND status != 'closed' ORDER BY publisher, rev",
-            wanted,
-        ):
-            out.setdefault(p, str(name))
+    out = {p: s.name for p, s in speakers(conn, wanted).items()}
     for p in wanted:
         if p in out:
             continue
@@ -1173,7 +1166,7 @@ def network_names(
             "SELECT name FROM peers WHERE publisher = ? AND name IS NOT NULL ORDER BY url LIMIT 1", (p,)
         ).fetchone()
         out[p] = str(row[0]) if row is not None else f"network {p[:12]}…"
-    return out
+    return {p: out[p] for p in wanted}
 
 
 def peer_names(conn: sqlite3.Connection, urls: list[str]) -> dict[str, str]:

@@ -114,9 +114,10 @@ ORGANISATION_NAMES_INDEX: Final = """CREATE INDEX IF NOT EXISTS listings_org ON 
 def organisation_names(conn: sqlite3.Connection) -> None:
     """An index from a publisher to its organisation records, earliest first.
 
-    Every results page names each publisher by its earliest open organisation record
-    (``node.directory.search.network_names``); without this index that lookup read every
-    organisation listing and sorted them, once per publisher on the page (docs/benchmarks.md).
+    Every results page names each publisher by one of its open organisation records
+    (``node.directory.networks.speakers``, with the counts of migration 7); without this index
+    that lookup read every organisation listing and sorted them, once per publisher on the page
+    (docs/benchmarks.md).
     """
     conn.execute(ORGANISATION_NAMES_INDEX)
 
@@ -170,6 +171,68 @@ def login_attempts(conn: sqlite3.Connection) -> None:
     _run(conn, LOGIN_ATTEMPTS_SCHEMA)
 
 
+# How many open listings of each publisher name each organisation record as who runs them
+# (``organisation.ref``), kept by triggers wherever a listing lands, changes or goes, in the same
+# transaction.  The organisation record a network speaks with is the one named most often
+# (node.directory.networks.speakers), so results pages and /networks read it from here with one seek
+# per publisher instead of counting every listing.  The triggers insert with NOT EXISTS rather than
+# OR IGNORE for the reason given above the occurrences triggers.
+ORGANISATION_REFS_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS organisation_refs (
+    publisher TEXT NOT NULL,
+    org TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (publisher, org)
+) WITHOUT ROWID;
+DROP TRIGGER IF EXISTS listings_orgrefs_ai;
+DROP TRIGGER IF EXISTS listings_orgrefs_au;
+DROP TRIGGER IF EXISTS listings_orgrefs_ad;
+CREATE TRIGGER listings_orgrefs_ai AFTER INSERT ON listings
+WHEN new.status != 'closed' AND json_extract(new.payload, '$.organisation.ref') IS NOT NULL BEGIN
+    INSERT INTO organisation_refs (publisher, org, n)
+        SELECT new.publisher, json_extract(new.payload, '$.organisation.ref'), 0 WHERE NOT EXISTS (
+            SELECT 1 FROM organisation_refs
+            WHERE publisher = new.publisher AND org = json_extract(new.payload, '$.organisation.ref'));
+    UPDATE organisation_refs SET n = n + 1
+        WHERE publisher = new.publisher AND org = json_extract(new.payload, '$.organisation.ref');
+END;
+CREATE TRIGGER listings_orgrefs_au AFTER UPDATE OF status, payload ON listings
+WHEN old.status IS NOT new.status OR old.payload IS NOT new.payload BEGIN
+    UPDATE organisation_refs SET n = n - 1
+        WHERE old.status != 'closed'
+        AND publisher = old.publisher AND org = json_extract(old.payload, '$.organisation.ref');
+    DELETE FROM organisation_refs
+        WHERE publisher = old.publisher AND org = json_extract(old.payload, '$.organisation.ref') AND n <= 0;
+    INSERT INTO organisation_refs (publisher, org, n)
+        SELECT new.publisher, json_extract(new.payload, '$.organisation.ref'), 0
+        WHERE new.status != 'closed' AND json_extract(new.payload, '$.organisation.ref') IS NOT NULL
+        AND NOT EXISTS (
+            SELECT 1 FROM organisation_refs
+            WHERE publisher = new.publisher AND org = json_extract(new.payload, '$.organisation.ref'));
+    UPDATE organisation_refs SET n = n + 1
+        WHERE new.status != 'closed'
+        AND publisher = new.publisher AND org = json_extract(new.payload, '$.organisation.ref');
+END;
+CREATE TRIGGER listings_orgrefs_ad AFTER DELETE ON listings
+WHEN old.status != 'closed' AND json_extract(old.payload, '$.organisation.ref') IS NOT NULL BEGIN
+    UPDATE organisation_refs SET n = n - 1
+        WHERE publisher = old.publisher AND org = json_extract(old.payload, '$.organisation.ref');
+    DELETE FROM organisation_refs
+        WHERE publisher = old.publisher AND org = json_extract(old.payload, '$.organisation.ref') AND n <= 0;
+END;
+DELETE FROM organisation_refs;
+INSERT INTO organisation_refs (publisher, org, n)
+    SELECT publisher, ref, count(*) FROM (
+        SELECT publisher, json_extract(payload, '$.organisation.ref') AS ref FROM listings WHERE status != 'closed')
+    WHERE ref IS NOT NULL GROUP BY publisher, ref;
+"""
+
+
+def organisation_refs(conn: sqlite3.Connection) -> None:
+    """Who runs what, counted per organisation record, so one rule names a network cheaply everywhere."""
+    _run(conn, ORGANISATION_REFS_SCHEMA)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
@@ -177,6 +240,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(4, "listing ends and retired listings: events that retire on their own", listing_ends),
     Migration(5, "an index naming each publisher by its earliest organisation record", organisation_names),
     Migration(6, "the sessions of the next few days, for today and this weekend", occurrence_table),
+    Migration(7, "how many listings name each organisation record as who runs them", organisation_refs),
     Migration(8, "sign-in attempts shared by every process serving the node", login_attempts),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
