@@ -15,15 +15,13 @@ guard's; this module holds only the SQL (docs/architecture.md: no SQL in node/we
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from node.storage.schema import LOGIN_ATTEMPTS_SCHEMA, statements
-from node.storage.store import get_meta, set_meta
+from node.storage.store import get_meta, immediate, set_meta
 
 __all__ = [
     "LOGIN_ATTEMPTS_SCHEMA",
@@ -63,18 +61,6 @@ def private_database() -> sqlite3.Connection:
     for statement in statements(LOGIN_ATTEMPTS_SCHEMA):
         conn.execute(statement)
     return conn
-
-
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` on an autocommit connection, rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def prune(conn: sqlite3.Connection, *, before: float, now: float, cap: int = ROW_CAP) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "Store",
     "connect",
     "transaction",
+    "immediate",
     "init_schema",
     "get_meta",
     "set_meta",
@@ -131,8 +132,11 @@ _SCHEMA_READY: set[str] = set()
 
 
 @contextlib.contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` on an autocommit connection, rolled back on any exception.
+
+    The bare transaction, for any database; a node's own writes go through :func:`transaction`.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -140,6 +144,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A node write: :func:`immediate`, then the restore high-water mark and any scrub a deletion asked for."""
+    with immediate(conn):
+        yield conn
     _note_high_water(conn)
     if get_meta(conn, "scrub_pending") not in (None, "0"):
         scrub(conn)
