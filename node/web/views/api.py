@@ -13,7 +13,6 @@ JSON shape ``{"ok": false, "error": ...}``.  Described by ``/api/openapi.json``
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
@@ -24,10 +23,18 @@ from node.core.context import NODE
 from node.directory.filters import FILTER_PARAMS, is_stale, parse_filters, to_params
 from node.directory.geo import Place
 from node.directory.schedule import describe, format_occurrence, next_occurrence
-from node.directory.search import SearchResults, network_names, resolve_place, search
+from node.directory.search import resolve_place
 from node.exports.openapi import openapi_document
 from node.web.views.common import allowed_params, int_param
-from node.web.views.shared import CORS_HEADERS, api_view, cached_json, node_geo, now_for, read_listing
+from node.web.views.shared import (
+    CORS_HEADERS,
+    api_view,
+    cached_json,
+    node_geo,
+    now_for,
+    read_listing,
+    search_with_names,
+)
 from protocol.records import Record
 
 __all__ = ["routes", "MAX_PER_PAGE", "MAX_PAGE", "listing_item"]
@@ -101,14 +108,9 @@ async def api_search(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     now = now_for(request)
 
-    def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str]]:
-        results = search(conn, filters, place=place, now=now, limit=per_page, offset=(page - 1) * per_page)
-        names = network_names(
-            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
-        )
-        return results, names
-
-    results, names = await node.store.read(read)
+    results, names = await search_with_names(
+        request, filters, place=place, limit=per_page, offset=(page - 1) * per_page
+    )
     base = node.config.base_url
     params = to_params(filters)
     pages = max(1, -(-results.total // per_page))

@@ -24,7 +24,6 @@ Content-Security-Policy allows being framed by anyone and nothing else.
 from __future__ import annotations
 
 import html
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
@@ -36,11 +35,10 @@ from multidict import MultiDict
 from node.core.context import NODE
 from node.directory.filters import DELIVERY_FILTERS, FilterError, Filters, to_params
 from node.directory.schedule import describe, format_occurrence
-from node.directory.search import SearchResults, network_names, search
 from node.directory.slices import SLICE_PARAMS, Slice, parse_slice
 from node.web.templating import STATIC_DIR, TEMPLATES, URGENT_HELP, Templates
 from node.web.views.common import allowed_params, int_param, json_error
-from node.web.views.shared import CORS_HEADERS, KIND_LABELS, WITHIN_CHOICES, api_view, now_for
+from node.web.views.shared import CORS_HEADERS, KIND_LABELS, WITHIN_CHOICES, api_view, now_for, search_with_names
 from protocol.records import TOPICS
 
 __all__ = ["routes", "routes_for", "EMBED_CSP", "EMBED_LIMIT", "SANDBOX", "oembed_html", "embed_links", "snippets"]
@@ -149,14 +147,7 @@ async def embed_page(request: web.Request) -> web.Response:
         return _render_embed(request, "embed.html", ctx, status=400)
     now = now_for(request)
 
-    def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str]]:
-        results = search(conn, sl.filters, place=sl.place, now=now, limit=EMBED_LIMIT)
-        names = network_names(
-            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
-        )
-        return results, names
-
-    results, names = await node.store.read(read)
+    results, names = await search_with_names(request, sl.filters, place=sl.place, limit=EMBED_LIMIT)
     ctx.update(
         cards=[_card(h, names, base, now) for h in results.items],
         total=results.total,

@@ -30,9 +30,9 @@ from node.directory.ending import has_ended
 from node.directory.filters import FilterError, Filters, parse_filters, to_params
 from node.directory.listings import listing_payload, network_contact
 from node.directory.schedule import describe, format_date, format_occurrence, next_occurrence
-from node.directory.search import UnknownPlace, network_names, resolve_place, search
+from node.directory.search import UnknownPlace, network_names, resolve_place
 from node.web.templating import TEMPLATES
-from node.web.views.shared import DELIVERY_LABELS, KIND_LABELS, join_label, now_for
+from node.web.views.shared import DELIVERY_LABELS, KIND_LABELS, join_label, now_for, search_with_names
 from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, AreaLocation, PublicLocation, Record
 
 __all__ = ["routes", "PRINT_LIMIT", "qr_svg", "print_card"]
@@ -126,14 +126,7 @@ async def search_print(request: web.Request) -> web.Response:
         ctx.update(error=e, cards=[], total=0, query="", search_url="/search")
         return templates.render("print_search.html", ctx, status=400)
 
-    def read(conn: sqlite3.Connection) -> tuple[Any, dict[str, str]]:
-        results = search(conn, filters, place=place, now=now, limit=PRINT_LIMIT)
-        names = network_names(
-            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
-        )
-        return results, names
-
-    results, names = await node.store.read(read)
+    results, names = await search_with_names(request, filters, place=place, limit=PRINT_LIMIT)
     base = node.config.base_url
     params = to_params(filters)
     ctx.update(

@@ -18,10 +18,10 @@ from aiohttp import web
 from node.core.context import NODE
 from node.directory.filters import FilterError, Filters, parse_filters
 from node.directory.listings import listing_keys, listings_version, service_payload
-from node.directory.search import network_names, resolve_place, search
+from node.directory.search import network_names, resolve_place
 from node.exports.openreferral import service_uuid, to_service, topic_for_term
 from node.web.views.common import allowed_params, int_param
-from node.web.views.shared import CORS_HEADERS, api_view, cached_json, now_for
+from node.web.views.shared import CORS_HEADERS, api_view, cached_json, search_with_names
 from protocol.records import KINDS, Record
 
 __all__ = ["routes", "SERVICE_KINDS", "MAX_PER_PAGE"]
@@ -95,20 +95,15 @@ async def services(request: web.Request) -> web.StreamResponse:
     filters = _filters(request)
     node = request.app[NODE]
     base = node.config.base_url
-    now = now_for(request)
     contents: list[dict[str, Any]] = []
     total = 0
     if filters is not None:
         place = resolve_place(filters)
 
-        def read(conn: sqlite3.Connection) -> tuple[int, list[Record], dict[str, str]]:
-            results = search(conn, filters, place=place, now=now, limit=per_page, offset=(page - 1) * per_page)
-            names = network_names(
-                conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
-            )
-            return results.total, [h.record for h in results.items], names
-
-        total, records, names = await node.store.read(read)
+        results, names = await search_with_names(
+            request, filters, place=place, limit=per_page, offset=(page - 1) * per_page
+        )
+        total, records = results.total, [h.record for h in results.items]
         contents = [
             to_service(r, network=names[r.publisher], listing_url=f"{base}/listing/{r.publisher}/{r.id}", full=False)
             for r in records

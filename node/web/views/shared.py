@@ -21,11 +21,12 @@ import msgspec
 from aiohttp import web
 
 from node.core.context import NODE
-from node.directory.geo import Geo
+from node.directory.filters import Filters
+from node.directory.geo import Geo, Place
 from node.directory.listings import listing_payload
 from node.directory.places import own_centroid
 from node.directory.schedule import LONDON
-from node.directory.search import network_names
+from node.directory.search import SearchResults, network_names, search
 from node.web.views.common import json_error, json_response
 from protocol.errors import SignpostError
 from protocol.records import PUBLISHER_PATTERN, RECORD_ID_PATTERN, Record
@@ -37,6 +38,7 @@ __all__ = [
     "JOIN_LABELS",
     "DELIVERY_LABELS",
     "join_label",
+    "search_with_names",
     "WITHIN_CHOICES",
     "API_CACHE",
     "CORS_HEADERS",
@@ -184,3 +186,24 @@ def join_label(record: Record) -> str | None:
     if record.join.method == "drop_in":
         return DROP_IN_BY_DELIVERY.get(record.delivery, JOIN_LABELS["drop_in"])
     return JOIN_LABELS[record.join.method]
+
+
+async def search_with_names(
+    request: web.Request, filters: Filters, *, place: Place | None, limit: int, offset: int = 0
+) -> tuple[SearchResults, dict[str, str]]:
+    """A page of search results and the display names of its publishers, read together (one reader turn).
+
+    The API, the embed, the handout and the Open Referral API all show results "published by" a
+    network; they ask here, so every one names networks the same way (``network_names``).
+    """
+    node = request.app[NODE]
+    now = now_for(request)
+
+    def read(conn: sqlite3.Connection) -> tuple[SearchResults, dict[str, str]]:
+        results = search(conn, filters, place=place, now=now, limit=limit, offset=offset)
+        names = network_names(
+            conn, [h.publisher for h in results.items], own_publisher=node.publisher, own_name=node.config.node.name
+        )
+        return results, names
+
+    return await node.store.read(read)
