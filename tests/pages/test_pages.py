@@ -195,3 +195,19 @@ async def test_every_form_field_has_a_label(client: Client) -> None:
     parser = _Labels()
     parser.feed(await (await client.get("/", headers=HTML)).text())
     assert parser.ids and parser.ids <= parser.fors
+
+
+async def test_a_shared_place_name_leans_towards_the_searchers_last_place(client: Client) -> None:
+    """The results page carries the place it searched ("from"), so the next search's shared name
+    is read near it: Beeston after Nottingham is Beeston, Broxtowe; after Leeds, Beeston, Leeds."""
+    first = await (await client.get("/search", params={"near": "Nottingham"})).text()
+    last = re.search(r'name="from" value="([^"]+)"', first)
+    assert last is not None and "Nottingham" in last.group(1)
+    after = await (await client.get("/search", params={"near": "Beeston", "from": last.group(1)})).text()
+    assert 'name="from" value="Beeston, Broxtowe"' in after
+    assert "Beeston, Leeds</a>" in after  # the other Beeston, one click away
+    after_leeds = await (await client.get("/search", params={"near": "Beeston", "from": "Leeds"})).text()
+    assert 'name="from" value="Beeston, Leeds"' in after_leeds
+    # An unknown or hostile "from" is ignored, never an error.
+    odd = await client.get("/search", params={"near": "Beeston", "from": "<script>nowhere" * 20})
+    assert odd.status == 200

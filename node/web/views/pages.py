@@ -33,6 +33,7 @@ from node.directory.filters import (
     parse_filters,
     to_params,
 )
+from node.directory.geo import Geo
 from node.directory.listings import listing_and_via, network_contact
 from node.directory.schedule import (
     describe,
@@ -238,6 +239,18 @@ def _page_number(request: web.Request) -> int:
     return int(raw)
 
 
+def _last_place(request: web.Request, geo: Geo) -> tuple[float, float] | None:
+    """Where the searcher searched last (the form's hidden ``from``), to read a shared name near it.
+
+    Only ever a hint: a missing, unknown or over-long value is ignored (node.directory.geo, rule 3).
+    """
+    text = request.query.get("from", "").strip()
+    if not text or len(text) > 100:
+        return None
+    found = geo.resolve(text)
+    return (found.place.lat, found.place.lon) if found else None
+
+
 @routes.get("/search")
 async def search_page(request: web.Request) -> web.Response:
     node = request.app[NODE]
@@ -248,7 +261,7 @@ async def search_page(request: web.Request) -> web.Response:
         filters = parse_filters(query)
         page = _page_number(request)
         geo = await node_geo(request)
-        resolution = resolve_near(filters, geo)
+        resolution = resolve_near(filters, geo, hint=_last_place(request, geo))
         place = resolution.place if resolution else None
         # The words box may name the place ("hearing voices LS6"), and says what is wanted (node.directory.vocabulary).
         prepared = prepare(filters, geo, place=place)
@@ -302,6 +315,7 @@ async def search_page(request: web.Request) -> web.Response:
         first=(page - 1) * PAGE_SIZE + 1,
         suggestions=[(s.label, s.count, "/search?" + urlencode(s.params)) for s in results.suggestions],
         print_url="/search/print?" + urlencode(to_params(filters)),  # the handout (views/handout.py)
+        last_place=place.label if place is not None else None,  # the next search's hint (_last_place)
         # Other places of the same name, one click each (node.directory.geo, rule 3).
         place_alternatives=[
             (p.label, "/search?" + urlencode({**to_params(filters), "near": p.label}))
