@@ -15,6 +15,7 @@ no pull or import ever runs twice.  The reader processes die with it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -99,15 +100,35 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
         stop_readers(readers)
 
 
+async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:
+    """Start the app, and only then join the port: the kernel hands a reader connections only once it can answer.
+
+    A socket that joins the ``SO_REUSEPORT`` group is given new connections at once; had it joined
+    before the app's start-up (opening the store, loading the gazetteer) and had that start-up failed,
+    the connections queued on it would have been reset.  Until then the other processes answer.
+    """
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.SockSite(runner, listening_socket(host, port))
+        await site.start()
+        print(f"Reader process {os.getpid()} on http://{host}:{port}: answers requests only.", file=sys.stderr)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 def reader_main(argv: list[str]) -> None:
     """A reader process: ``python -m node.web.workers DIR HOST PORT`` (started by :func:`run` only)."""
     from node.core.config import load_config
     from node.web.app import create_app
 
     directory, host, port = Path(argv[0]), argv[1], int(argv[2])
-    sock = listening_socket(host, port)
-    print(f"Reader process {os.getpid()} on http://{host}:{port}: answers requests only.", file=sys.stderr)
-    serve(create_app(load_config(directory), jobs=False), sock)
+    asyncio.run(_serve_when_ready(create_app(load_config(directory), jobs=False), host, port))
 
 
 if __name__ == "__main__":
