@@ -140,7 +140,10 @@ def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
         for key in ("leeds", "lambeth", "national"):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "node", "serve", "--dir", str(dirs[key])], env=env, preexec_fn=_die_with_demo
+                    # One process a node: three networks on one laptop need no reader processes.
+                    [sys.executable, "-m", "node", "serve", "--dir", str(dirs[key]), "--workers", "1"],
+                    env=env,
+                    preexec_fn=_die_with_demo,
                 )
             )
         for key, proc in zip(("leeds", "lambeth", "national"), procs, strict=False):

@@ -46,6 +46,12 @@ def test_demo_starts_three_nodes_national_follows_both_and_ctrl_c_stops_all(tmp_
         for port in (base, base + 1, base + 2):
             check = signpost("check-feed", f"http://127.0.0.1:{port}", check=False)
             assert check.returncode == 0, check.stdout
+        # One process a node on a laptop: the demo starts no reader processes (serve --workers 1).
+        nodes = subprocess.run(["pgrep", "-f", f"serve --dir {tmp_path / 'demo'}"], capture_output=True, text=True)
+        readers = subprocess.run(
+            ["pgrep", "-f", f"node.web.workers {tmp_path / 'demo'}"], capture_output=True, text=True
+        )
+        assert len(nodes.stdout.split()) == 3 and readers.stdout.split() == []
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
