@@ -172,6 +172,17 @@ class ServeProcess:
         self.stop()
 
 
+def serve_workers(node: NodeHandle, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
+    """``signpost serve --workers N`` for ``node`` on its own port, its output in ``log`` (the caller waits and stops)."""
+    cmd = [sys.executable, "-m", "node", "serve", "--dir", str(node.directory), "--port", str(node.port)]
+    return subprocess.Popen(
+        [*cmd, "--workers", str(workers)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
 def get_json(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
     req = urllib.request.Request(url, headers=headers or {})
     try:

@@ -586,6 +586,12 @@ def keys() -> None:
     """Show, rotate or recover this node's keys (its publisher id never changes)."""
 
 
+WORDS_FILE_OPTION = click.option(
+    "--words-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read the 24 recovery words from this file.",
+)
 WORDS_STDIN_OPTION = click.option(
     "--words-stdin", is_flag=True, help="Read the 24 recovery words from standard input (for scripts)."
 )
@@ -677,12 +683,7 @@ def keys_forget_recovery(directory: Path, words_stdin: bool, yes: bool) -> None:
 @keys.command("rotate")
 @DIR_OPTION
 @click.option("--revoke", is_flag=True, help="The old key may be stolen: revoke it and re-sign every listing now.")
-@click.option(
-    "--words-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Read the recovery words from this file.",
-)
+@WORDS_FILE_OPTION
 @WORDS_STDIN_OPTION
 @friendly
 def keys_rotate(directory: Path, revoke: bool, words_file: Path | None, words_stdin: bool) -> None:
@@ -724,12 +725,7 @@ def keys_rotate(directory: Path, revoke: bool, words_file: Path | None, words_st
 @click.option("--name", default=None, help="With --from: your network's name for the rebuilt node.")
 @click.option("--url", default=None, help="With --from: the rebuilt node's public URL.")
 @click.option("--port", type=int, default=8080, show_default=True)
-@click.option(
-    "--words-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Read the 24 recovery words from this file.",
-)
+@WORDS_FILE_OPTION
 @WORDS_STDIN_OPTION
 @friendly
 def keys_recover(

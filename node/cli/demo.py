@@ -8,7 +8,6 @@ file, exactly as a coordinator would run one.  Ctrl-C stops all three.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ import click
 
 from node.core.config import load_config
 from node.publishing.lifecycle import init_node
+from node.web.workers import die_with_parent, stop_processes
 
 __all__ = ["DemoNode", "DEMO_NODES", "prepare_demo", "run_demo", "examples_dir"]
 
@@ -72,14 +72,6 @@ def prepare_demo(directory: Path, *, base_port: int, fresh: bool = False) -> dic
         if c["add"] or c["change"] or c["delete"]:
             click.echo(f"  {spec.name}: {c['add']} added, {c['change']} changed, {c['delete']} deleted", err=True)
     return dirs
-
-
-def _die_with_demo() -> None:
-    """In each node process: stop if the demo itself is killed (Linux's PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -143,7 +135,7 @@ def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
                     # One process a node: three networks on one laptop need no reader processes.
                     [sys.executable, "-m", "node", "serve", "--dir", str(dirs[key]), "--workers", "1"],
                     env=env,
-                    preexec_fn=_die_with_demo,
+                    preexec_fn=die_with_parent,  # a node stops if the demo itself is killed
                 )
             )
         for key, proc in zip(("leeds", "lambeth", "national"), procs, strict=False):
@@ -161,11 +153,4 @@ def run_demo(directory: Path, *, base_port: int, fresh: bool) -> None:
     except KeyboardInterrupt:
         click.echo("\nStopping the demo nodes...", err=True)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)

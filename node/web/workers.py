@@ -29,7 +29,7 @@ from aiohttp import web
 
 from node.core.config import Config
 
-__all__ = ["default_workers", "listening_socket", "run", "reader_main"]
+__all__ = ["default_workers", "listening_socket", "run", "reader_main", "stop_processes", "die_with_parent"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -54,8 +54,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _die_with_parent() -> None:
-    """In a reader process before exec: get SIGTERM when the process that started it dies."""
+def die_with_parent() -> None:
+    """In a child process before exec (``preexec_fn``): get SIGTERM when the process that started it dies."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -67,14 +67,15 @@ def serve(app: web.Application, sock: socket.socket) -> None:
 def start_readers(directory: Path, host: str, port: int, count: int) -> list[subprocess.Popen[bytes]]:
     """``count`` reader processes (``python -m node.web.workers``) on ``host:port``, already checked."""
     cmd = [sys.executable, "-m", "node.web.workers", str(directory), host, str(port)]
-    return [subprocess.Popen(cmd, preexec_fn=_die_with_parent) for _ in range(count)]
+    return [subprocess.Popen(cmd, preexec_fn=die_with_parent) for _ in range(count)]
 
 
-def stop_readers(readers: list[subprocess.Popen[bytes]]) -> None:
-    for proc in readers:
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Ask each process to stop as Ctrl-C would (SIGINT), then kill any still running after 10 s."""
+    for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-    for proc in readers:
+    for proc in procs:
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -97,7 +98,7 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
     try:
         serve(create_app(config), sock)
     finally:
-        stop_readers(readers)
+        stop_processes(readers)
 
 
 async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:

@@ -118,24 +118,24 @@ def test_login_guard_limits_each_address_and_slows_the_account_without_locking_i
     now = [0.0]
     guard = LoginGuard(clock=lambda: now[0])
     for _ in range(5):
-        guard.reserve("10.0.0.1")
+        guard.reserve("127.0.0.11")
     with pytest.raises(RateLimited):
-        guard.reserve("10.0.0.1")  # this address has used its five
+        guard.reserve("127.0.0.11")  # this address has used its five
     now[0] += guard.delay_after(5)
-    guard.reserve("10.0.0.2")  # the sixth failure in a row, from elsewhere: the account now waits 1 s
+    guard.reserve("127.0.0.12")  # the sixth failure in a row, from elsewhere: the account now waits 1 s
     with pytest.raises(RateLimited) as waited:
-        guard.reserve("10.0.0.3")
+        guard.reserve("127.0.0.13")
     assert waited.value.retry_after == 1
     for i in range(40):
         now[0] += guard.max_delay
         guard.reserve(f"10.1.{i}.1")
     with pytest.raises(RateLimited) as capped:
-        guard.reserve("10.9.9.9")
+        guard.reserve("127.0.0.99")
     assert capped.value.retry_after <= 30, "the delay is capped"
     now[0] += guard.max_delay
     guard.reserve("127.0.0.99")  # after at most the cap, anyone may try again
     guard.succeeded("127.0.0.99")
-    guard.reserve("10.0.0.3")  # and a success clears the account's delay
+    guard.reserve("127.0.0.13")  # and a success clears the account's delay
 
 
 async def test_every_admin_response_is_no_store_noindex_and_unframeable(signed_in) -> None:  # type: ignore[no-untyped-def]

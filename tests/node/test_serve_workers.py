@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,7 +15,7 @@ from node.federation.scheduler import scheduler_ctx
 from node.importer.sheet import sheet_ctx
 from node.web.app import create_app
 from node.web.jobs import occurrences_ctx
-from nodeutil import make_node
+from nodeutil import make_node, serve_workers
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -51,23 +49,7 @@ def _cpu_ticks(pid: int) -> int:
 def test_two_workers_answer_on_one_port_and_only_one_runs_the_jobs(tmp_path: Path) -> None:
     node = make_node(tmp_path / "node")
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "node",
-            "serve",
-            "--dir",
-            str(node.directory),
-            "--port",
-            str(node.port),
-            "--workers",
-            "2",
-        ],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = serve_workers(node, log)
     try:
         deadline = time.monotonic() + 60
         readers: list[int] = []

@@ -9,9 +9,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import http.cookiejar
-import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -23,6 +21,7 @@ from console_client import PASSWORD, console_node, csrf_of
 
 from node.storage.login_attempts import attempt_rows, load_account
 from node.storage.store import connect
+from nodeutil import serve_workers
 
 
 def _children(pid: int) -> list[int]:
@@ -55,23 +54,7 @@ def test_thirty_parallel_wrong_passwords_across_two_workers_reach_the_check_at_m
 ) -> None:
     node = console_node(tmp_path / "node")
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "node",
-            "serve",
-            "--dir",
-            str(node.directory),
-            "--port",
-            str(node.port),
-            "--workers",
-            "2",
-        ],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = serve_workers(node, log)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

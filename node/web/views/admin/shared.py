@@ -70,8 +70,8 @@ class AdminState:
     """The console's in-memory state: the sign-in limits, the visitor-cookie secret, plans awaiting "Publish",
     and the clock.
 
-    ``secret`` signs visitors' CSRF tokens (:func:`node.web.auth.new_visitor`).  ``admin_ctx`` replaces
-    this placeholder with the node's own secret (``node.storage.login_attempts.visitor_secret``, kept in
+    ``secret`` signs visitors' CSRF tokens (:func:`node.web.auth.new_visitor`).  ``admin_ctx`` sets it
+    at start to the node's own secret (``node.storage.login_attempts.visitor_secret``, kept in
     ``meta``), so every ``--workers`` process accepts a form another served and a page view stores nothing.
     """
 
