@@ -9,6 +9,10 @@ Ordering: with a place, listings within reach in person come first, ranked by
 relevance (bm25, when there are words) weighed against distance, or by
 distance alone; listings offered online or by phone follow.  Without a place,
 by relevance, else by the first matching date for a "when", else by name.
+Words alone (no place, no time) matching more listings than
+:data:`RANKED_CANDIDATES` rank a bounded set by bm25, first (those with every
+word in the name, the topics, the summary, then anywhere); the other matches
+follow, by bm25 (:func:`_word_ranking`).
 
 A small typo ("bipolor") is forgiven: when the words find nothing, each word
 that no listing contains is replaced by the closest word in a vocabulary of
@@ -235,16 +239,26 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
 
 
 def _select(
-    filters: Filters, place: Place | None, now: dt.datetime, columns: str, near: str = "either", *, ranked: bool = False
+    filters: Filters,
+    place: Place | None,
+    now: dt.datetime,
+    columns: str,
+    near: str = "either",
+    *,
+    ranked: bool = False,
+    column: str | None = None,
 ) -> tuple[str, list[Any]]:
-    """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected;
-    otherwise words are an ``IN`` subquery, so an index (the bounding box) can drive the query."""
+    """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected
+    (and the FTS index drives the query, in rowid order; ``column`` keeps the listings with every
+    word in that one column); otherwise words are an ``IN`` subquery, so an index (the bounding
+    box) can drive the query."""
     where, args = _where(filters, place, now, near)
     if filters.words and ranked:
+        match = fts_query(filters.words)
         return (
             f"SELECT {columns} FROM listings_fts JOIN listing_facets l ON l.rowid = listings_fts.rowid "
             f"WHERE listings_fts MATCH ? AND {where}",
-            [fts_query(filters.words), *args],
+            [f"{column} : ({match})" if column else match, *args],
         )
     if filters.words:
         where = f"l.rowid IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?) AND {where}"
@@ -282,9 +296,11 @@ def _ranks(conn: sqlite3.Connection, ws: tuple[str, ...], rowids: list[int]) -> 
         return {}
     return dict(
         conn.execute(
-            # "+rowid": filter after matching; a rowid constraint handed to FTS5 would re-run the match per row.
-            f"SELECT rowid, {_RANK} FROM listings_fts WHERE listings_fts MATCH ? AND +rowid IN (SELECT value FROM json_each(?))",
-            (fts_query(ws), msgspec.json.encode(rowids).decode()),
+            # "+rowid": filter after matching; a rowid list handed to FTS5 would re-run the match per row,
+            # while a range lets it read only the part of the index between the first and last row.
+            f"SELECT rowid, {_RANK} FROM listings_fts WHERE listings_fts MATCH ? AND rowid BETWEEN ? AND ? "
+            "AND +rowid IN (SELECT value FROM json_each(?))",
+            (fts_query(ws), min(rowids), max(rowids), msgspec.json.encode(rowids).decode()),
         ).fetchall()
     )
 
@@ -473,9 +489,8 @@ def _fast_page(
             f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]
         ).fetchall()
         return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in rows]
-    sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
-    ranked = conn.execute(sql, args).fetchall()
-    best = heapq.nsmallest(offset + limit, ranked, key=lambda r: (r[1], r[0]))[offset:]
+    total, ranked = _word_ranking(conn, filters, now, offset + limit)
+    best = ranked[offset : offset + limit]
     names = (
         dict(
             conn.execute(
@@ -485,7 +500,54 @@ def _fast_page(
         if best
         else {}
     )
-    return len(ranked), [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
+    return total, [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
+
+
+# At most this many matches of the words are ranked by bm25 for a page (see _word_ranking).
+RANKED_CANDIDATES: Final = 400
+# Where the candidates are looked for, in this order: every word in the name, in the topics, in the
+# summary, then anywhere (the columns bm25 weighs most).
+_CANDIDATE_COLUMNS: Final = ("name", "topics", "summary", None)
+
+
+def _word_ranking(
+    conn: sqlite3.Connection, filters: Filters, now: dt.datetime, keep: int
+) -> tuple[int, list[tuple[int, float]]]:
+    """How many listings match the words (no place, no time), and the first ``keep`` of them in order.
+
+    bm25 costs microseconds a row, and a common word ("support") matches most of the directory,
+    so only a bounded candidate set is ranked: the first :data:`RANKED_CANDIDATES` matching
+    listings (in the index's rowid order) with every word in the name, then in the topics, then
+    in the summary, then anywhere.  They come first, by bm25; every other match follows, by
+    bm25 (read only for a page beyond them).  When no more listings match than that, the
+    candidates are every match, so the order is bm25 over all of them.
+    """
+    found: dict[int, None] = {}
+    complete = False
+    for column in _CANDIDATE_COLUMNS:
+        want = RANKED_CANDIDATES - len(found)
+        sql, args = _select(filters, None, now, "l.rowid", ranked=True, column=column)
+        if found:
+            sql += " AND +l.rowid NOT IN (SELECT value FROM json_each(?))"
+            args = [*args, msgspec.json.encode(list(found)).decode()]
+        rows = conn.execute(f"{sql} LIMIT ?", [*args, want]).fetchall()
+        found.update((r[0], None) for r in rows)
+        if column is None:
+            complete = len(rows) < want  # every match is a candidate
+        if len(found) >= RANKED_CANDIDATES:
+            break
+    ranks = _ranks(conn, filters.words, list(found))
+    ranked = sorted(ranks.items(), key=lambda r: (r[1], r[0]))
+    if complete:
+        return len(ranked), ranked[:keep]
+    sql, args = _select(filters, None, now, "count(*)", ranked=True)
+    total = int(conn.execute(sql, args).fetchone()[0])
+    if keep > len(ranked):
+        sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
+        sql += " AND +l.rowid NOT IN (SELECT value FROM json_each(?))"
+        rest = conn.execute(sql, [*args, msgspec.json.encode(list(found)).decode()]).fetchall()
+        ranked += heapq.nsmallest(keep - len(ranked), rest, key=lambda r: (r[1], r[0]))
+    return total, ranked[:keep]
 
 
 def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:
