@@ -1067,6 +1067,17 @@ def _term_hits(conn: sqlite3.Connection, term: str) -> dict[int, float]:
     return out
 
 
+def _topic_hits(conn: sqlite3.Connection, topics: tuple[str, ...]) -> set[int]:
+    """Rowids whose indexed topics hold a topic's words in order: every listing with one of the topics,
+    and maybe a few more (the index holds each topic's slug and label as words, not the slug itself)."""
+    out: set[int] = set()
+    for topic in dict.fromkeys(topics):
+        phrase = '"' + topic.replace('"', '""') + '"'
+        query = "SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?"
+        out.update(r for (r,) in conn.execute(query, (f"topics : {phrase}",)))
+    return out
+
+
 _AREAS: dict[tuple[str, Any], dict[int, tuple[str, ...]]] = {}
 _AREAS_LOCK = threading.Lock()
 
@@ -1150,6 +1161,12 @@ def _best_rows(
         "SELECT l.rowid, l.name, l.kind, l.delivery, l.lat, l.lon, l.topics, l.days, l.schedule "
         f"FROM listing_facets l WHERE {where} AND ({' OR '.join(extra)})"
     )
+    if not (intent.kinds or intent.delivery or intent.days or intent.when):
+        # Only words and topics: read the word matches and the listings the index finds each topic's words
+        # in (every listing with the topic, maybe a few more: the check above decides), by rowid, rather
+        # than scanning every listing.
+        sql += " AND l.rowid IN (SELECT value FROM json_each(?))"
+        args = [*args, msgspec.json.encode(sorted(rowids | _topic_hits(conn, intent.topics))).decode()]
     span = when_days(filters.when, now) if filters.when else None
     soft = replace(filters, when=intent.when) if intent.when else None
     soft_span = when_days(intent.when, now) if intent.when else None
