@@ -16,7 +16,7 @@ import msgspec
 import pytest
 
 from node.directory import search as search_module
-from node.directory.filters import parse_filters
+from node.directory.filters import fts_query, parse_filters
 from node.directory.schedule import LONDON
 from node.directory.search import search
 from node.storage.index import index_record
@@ -75,7 +75,7 @@ def _bm25_order(conn: sqlite3.Connection, q: str) -> list[str]:
         "SELECT l.id FROM listings_fts JOIN listings l ON l.rowid = listings_fts.rowid "
         "WHERE listings_fts MATCH ? AND l.status != 'closed' AND l.reviewed >= '2025-11-27' "
         "ORDER BY bm25(listings_fts, 10.0, 4.0, 1.0, 6.0, 3.0, 2.0), l.rowid",
-        (search_module.fts_query(q.split()),),
+        (fts_query(q.split()),),
     ).fetchall()
     return [r[0] for r in rows]
 
