@@ -7,22 +7,34 @@ Run from the repository root (Datasette is a benchmark-only dependency)::
     .venv/bin/python tests/bench/serve.py --quick    # 2,000 records, 4 clients x 2 s
 
 The database is the cached benchmark peer (see peers.py).  Signpost serves it
-with a real ``signpost serve`` process (``GET /feed``, 500 items a page);
-Datasette 0.65 serves the same file's ``versions`` table as JSON at the same
-page size (``/signpost/versions.json?_size=500``, keyset pagination by
-following ``next_url``, which carries ``_next``), with its row count, facets
-and suggestions switched off (``_nocount=1&_nofacet=1&_nosuggest=1``) so it
-does only the paging work.  The servers run one after the other, each with
-the whole machine, and each is loaded by the same client: a separate
-process with ``--clients`` aiohttp clients that each walk the feed from a
-different starting point for ``--seconds``.  Rows are counted from the
-decoded pages, so neither side is credited for rows it did not send.
+with a real ``signpost serve`` process (``GET /feed``, 500 items a page).
+Datasette serves the same rows as JSON at the same page size, two ways, from
+one ``datasette serve`` process:
+
+- **matched** (the fair comparison, and the one judged): a table with the
+  feed's own columns, ``feed (modified INTEGER PRIMARY KEY, state, kind, id,
+  data)``, built once from the peer's ``versions`` (``data`` the signed
+  envelope as text, as the feed carries it; cached with the peer), served
+  as ``/feed/feed.json?_size=500``;
+- **versions**: the node's own ``versions`` table, 11 columns, the envelope a
+  BLOB that Datasette encodes as base64 (``/signpost/versions.json?_size=500``):
+  more bytes and more work per row than the feed sends, so this ratio
+  flatters Signpost; printed for comparison with earlier figures.
+
+Both page by following ``next_url`` (keyset on the primary key, ``_next``),
+with the row count, facets and suggestions switched off
+(``_nocount=1&_nofacet=1&_nosuggest=1``) so Datasette does only the paging
+work.  The servers run one after the other, each with the whole machine, and
+each is loaded by the same client: a separate process with ``--clients``
+aiohttp clients that each walk the feed from a different starting point for
+``--seconds``.  Rows are counted from the decoded pages, so neither side is
+credited for rows it did not send.
 
 After the feed comparison, the same client measures Signpost's JSON search
 API (``/api/v1/search`` with words, places and kinds, 20 results a request)
 in requests/s; Datasette has no equivalent, so that figure stands alone.
 
-Goal (docs/benchmarks.md): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
+Goal (docs/benchmarks.md): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s on the matched table.
 """
 
 from __future__ import annotations
@@ -62,6 +74,7 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
     import aiohttp
 
     decoder = msgspec.json.Decoder(_SignpostPage if kind == "signpost" else _DatasettePage)
+    table = {"versions": "signpost/versions", "matched": "feed/feed"}.get(kind, "")
     totals = {"pages": 0, "rows": 0, "bytes": 0, "errors": 0}
     if kind == "api":
         return await _api_load(base, len(starts), seconds, totals)
@@ -70,7 +83,7 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
         if kind == "signpost":
             return f"{base}/feed?afterChangeNumber={offset}"
         extra = f"&_next={offset}" if offset else ""
-        return f"{base}/signpost/versions.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
+        return f"{base}/{table}.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
 
     async def walker(session: aiohttp.ClientSession, k: int, deadline: float) -> None:
         url = first(starts[k])
@@ -163,6 +176,34 @@ def start_points(db: Path, clients: int) -> list[int]:
         conn.close()
 
 
+def matched_table(cached: Path) -> Path:
+    """A SQLite file holding one table with the feed's columns and rows, built once from the peer's ``versions``."""
+    from node.storage.store import connect
+
+    path = cached / "feed-table.db"  # inside the peer's cache: rebuilt with it
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    conn = connect(cached / "signpost.db")
+    try:
+        conn.execute("ATTACH DATABASE ? AS matched", (str(tmp),))
+        conn.execute(
+            "CREATE TABLE matched.feed (modified INTEGER PRIMARY KEY, state TEXT NOT NULL, kind TEXT NOT NULL,"
+            " id TEXT NOT NULL, data TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO matched.feed SELECT change, CASE WHEN deleted THEN 'deleted' ELSE 'updated' END, kind,"
+            " publisher || '/' || id, CAST(envelope AS TEXT) FROM versions ORDER BY change"
+        )
+        conn.commit()
+        conn.execute("DETACH DATABASE matched")
+    finally:
+        conn.close()
+    tmp.rename(path)
+    return path
+
+
 def load(kind: str, base: str, starts: list[int], seconds: float) -> dict[str, float]:
     """Run the load generator in its own process, so it does not share the server's interpreter."""
     proc = subprocess.run(
@@ -224,11 +265,14 @@ def run(size: int, seconds: float, clients: int) -> int:
         port = free_port()
         db = work / "signpost.db"
         db.symlink_to(cached / "signpost.db")
+        matched = work / "feed.db"
+        matched.symlink_to(matched_table(cached))
         ds = subprocess.Popen(
             [
                 str(datasette),
                 "serve",
                 str(db),
+                str(matched),
                 "-h",
                 "127.0.0.1",
                 "-p",
@@ -242,19 +286,30 @@ def run(size: int, seconds: float, clients: int) -> int:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_for(f"{base}/signpost/versions.json?_size=1", ds)
-            theirs = report("Datasette versions.json", load("datasette", base, starts, seconds))
+            _wait_for(f"{base}/feed/feed.json?_size=1", ds)
+            fair = report(
+                "Datasette feed.json (the feed's 5 columns, data as text)", load("matched", base, starts, seconds)
+            )
+            wide = report(
+                "Datasette versions.json (11 columns, the envelope as a base64 BLOB)",
+                load("versions", base, starts, seconds),
+            )
         finally:
             ds.terminate()
             ds.wait(timeout=10)
-        ratio = ours / theirs
+        ratio, wide_ratio = ours / fair, ours / wide
         print(
             f"Signpost GET /api/v1/search: {api['pages']:.0f} requests in {api['seconds']:.1f} s = "
             f"{api['pages'] / api['seconds']:,.1f} requests/s ({clients} clients, 20 results each)"
         )
         print(
-            f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
-            f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})"
+            f"against Datasette on the 11-column versions table (flatters Signpost, not judged): "
+            f"{ours:,.0f}/{wide:,.0f} = {wide_ratio:.2f}x"
+        )
+        print(
+            f"RESULT serve: Signpost/Datasette rows/s, same columns = {ours:,.0f}/{fair:,.0f} = {ratio:.2f}x "
+            f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'}); "
+            f"against the 11-column table {wide_ratio:.2f}x"
         )
         return 0
     finally:
