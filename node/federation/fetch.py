@@ -227,7 +227,7 @@ async def get(
     if etag:
         headers["If-None-Match"] = etag
     parts = urlsplit(url)
-    origin = f"{parts.hostname}:{parts.port or 443}"
+    origin = parts.netloc.lower()  # as written: an invalid port is aiohttp's to refuse, below
     connecting = _Connecting(origin, _SESSIONS.get(origin)) if parts.scheme == "https" else None
     token = _CONNECTING.set(connecting)
     try:
