@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 # Two HTTPS servers (two origins: two ports) answering {"reused": <did this handshake resume?>};
 # each fetch uses a new client session, as each poll finds every connection closed.
 SCRIPT = """
-import asyncio, json, ssl, sys
+import asyncio, json, socket, ssl, sys
 from pathlib import Path
 
 import aiohttp
@@ -51,9 +51,10 @@ async def main():
     await runner.setup()
     origins = []
     for _ in range(2):
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        origins.append(f"https://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/")
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock, ssl_context=context).start()
+        origins.append(f"https://127.0.0.1:{sock.getsockname()[1]}/")
     seen = []
     for origin in (origins[0], origins[0], origins[1], origins[0]):
         async with aiohttp.ClientSession() as session:
