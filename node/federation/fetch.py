@@ -7,6 +7,15 @@ failures into the two kinds the house style names: :class:`PeerUnavailable`
 and move on).  The node document and key logs (spec §4, §5.4) are fetched
 and verified here too, so ``follow``, ``sync``, ``check-feed`` and
 ``keys recover --from`` read them the same way.
+
+HTTPS peers are reached with a verified TLS context (the system's trust
+store, as aiohttp's default) that resumes TLS sessions: each peer origin's
+last session ticket is kept (in this process, for the last
+:data:`TLS_SESSIONS` origins) and offered on the next new connection to the
+same origin, so a poll that finds every connection closed (the sync interval
+outlasts any keep-alive) skips the certificate chain's signature checks for
+every peer whose server still honours its ticket; any other server answers
+with a full, fully verified handshake.
 """
 
 from __future__ import annotations
@@ -14,7 +23,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
+from collections import OrderedDict
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -42,12 +54,75 @@ __all__ = [
     "read_node_document",
     "fetch_node_document",
     "fetch_keylog",
+    "TLS_SESSIONS",
 ]
 
 DOCUMENT_MAX_BYTES = 1024 * 1024  # a node document or a key log
 
 _KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ENVELOPES = msgspec.json.Decoder(list[dsse.Envelope])
+
+
+TLS_SESSIONS = 4096  # origins whose last TLS session is kept for resumption
+
+
+class _Connecting:
+    """The origin a request is for, and the TLS object of the connection it opened (if it opened one)."""
+
+    __slots__ = ("origin", "session", "tls")
+
+    def __init__(self, origin: str, session: ssl.SSLSession | None) -> None:
+        self.origin = origin
+        self.session = session
+        self.tls: ssl.SSLObject | None = None
+
+
+_CONNECTING: ContextVar[_Connecting | None] = ContextVar("signpost_tls_connecting", default=None)
+
+
+class _ResumingContext(ssl.SSLContext):
+    """A client context that offers the request's origin its last TLS session (see :func:`get`)."""
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        connecting = _CONNECTING.get()
+        if connecting is not None and session is None and not server_side:
+            session = connecting.session
+        tls = super().wrap_bio(incoming, outgoing, server_side, server_hostname, session)
+        if connecting is not None:
+            connecting.tls = tls
+        return tls
+
+
+def _client_context() -> ssl.SSLContext:
+    """Verified as aiohttp's default (``ssl.create_default_context``, HTTP/1.1 by ALPN); made at import."""
+    context = _ResumingContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+_TLS = _client_context()
+_SESSIONS: OrderedDict[str, ssl.SSLSession] = OrderedDict()
+
+
+def _keep_session(connecting: _Connecting) -> None:
+    """After a new connection's answer began: keep its session (TLS 1.3 tickets arrive after the handshake)."""
+    tls = connecting.tls
+    if tls is None:
+        return
+    session = tls.session
+    if session is not None and (session.has_ticket or tls.version() != "TLSv1.3"):
+        _SESSIONS[connecting.origin] = session
+        _SESSIONS.move_to_end(connecting.origin)
+        while len(_SESSIONS) > TLS_SESSIONS:
+            _SESSIONS.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -151,9 +226,17 @@ async def get(
     headers = {"Accept": "application/json"}
     if etag:
         headers["If-None-Match"] = etag
+    parts = urlsplit(url)
+    origin = parts.netloc.lower()  # as written: an invalid port is aiohttp's to refuse, below
+    connecting = _Connecting(origin, _SESSIONS.get(origin)) if parts.scheme == "https" else None
+    token = _CONNECTING.set(connecting)
     try:
         async with asyncio.timeout(timeout):
-            async with session.get(url, headers=headers, allow_redirects=False) as resp:
+            async with session.get(
+                url, headers=headers, allow_redirects=False, ssl=_TLS if connecting is not None else True
+            ) as resp:
+                if connecting is not None:
+                    _keep_session(connecting)
                 if resp.status == 304:
                     return Fetched(304, b"", resp.headers.get("ETag"), resp.headers)
                 _refuse_status(url, resp)
@@ -171,6 +254,8 @@ async def get(
         raise PeerUnavailable(f"{url} did not answer in full within {timeout:.0f} s") from None
     except aiohttp.ClientError as e:
         raise PeerUnavailable(f"{url} could not be reached: {reason_for(e)}") from e
+    finally:
+        _CONNECTING.reset(token)
 
 
 def _refuse_status(url: str, resp: aiohttp.ClientResponse) -> None:

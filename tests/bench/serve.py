@@ -3,39 +3,62 @@
 Run from the repository root (Datasette is a benchmark-only dependency)::
 
     .venv/bin/pip install datasette           # once; not a Signpost dependency
-    .venv/bin/python tests/bench/serve.py            # 100,000 records, 16 clients x 10 s each
-    .venv/bin/python tests/bench/serve.py --quick    # 2,000 records, 4 clients x 2 s
+    .venv/bin/python tests/bench/serve.py            # 100,000 records, 16 clients, 2 rounds x 5 s a server
+    .venv/bin/python tests/bench/serve.py --quick    # 2,000 records, 4 clients, 1 round x 2 s
 
 The database is the cached benchmark peer (see peers.py).  Signpost serves it
-with a real ``signpost serve`` process (``GET /feed``, 500 items a page);
-Datasette 0.65 serves the same file's ``versions`` table as JSON at the same
-page size (``/signpost/versions.json?_size=500``, keyset pagination by
-following ``next_url``, which carries ``_next``), with its row count, facets
-and suggestions switched off (``_nocount=1&_nofacet=1&_nosuggest=1``) so it
-does only the paging work.  The servers run one after the other, each with
-the whole machine, and each is loaded by the same client: a separate
-process with ``--clients`` aiohttp clients that each walk the feed from a
-different starting point for ``--seconds``.  Rows are counted from the
-decoded pages, so neither side is credited for rows it did not send.
+with a real ``signpost serve`` process (``GET /feed``, 500 items a page).
+Datasette serves the same rows as JSON at the same page size, two ways, from
+one ``datasette serve`` process:
+
+- **matched** (the fair comparison, and the one judged): a table with the
+  feed's own columns, ``feed (modified INTEGER PRIMARY KEY, state, kind, id,
+  data)``, built once from the peer's ``versions`` (``data`` the signed
+  envelope as text, as the feed carries it; cached with the peer), served
+  as ``/feed/feed.json?_size=500``;
+- **versions**: the node's own ``versions`` table, 11 columns, the envelope a
+  BLOB that Datasette encodes as base64 (``/signpost/versions.json?_size=500``):
+  more bytes and more work per row than the feed sends, so this ratio
+  flatters Signpost; printed for comparison with earlier figures.
+
+Both page by following ``next_url`` (keyset on the primary key, ``_next``),
+with the row count, facets and suggestions switched off
+(``_nocount=1&_nofacet=1&_nosuggest=1``) so Datasette does only the paging
+work.  Signpost is served twice, by ``signpost serve`` as deployed (``--workers``
+at its default, one process a core) and by ``signpost serve --workers 1`` (one
+process, as ``datasette serve`` is); the ratio judged is the one-process one
+(same rows, same columns, one process each), and the deployed one is printed
+beside it.  Every server is started
+before the first round and the load moves from server to server in turn
+(``--rounds`` rounds of ``--seconds`` each), so the other work on a shared
+machine falls on every server alike; an idle server costs next to nothing.
+Each is loaded by the same client: a separate process with ``--clients``
+aiohttp clients that each walk the feed from a different starting point.
+Rows are counted from the decoded pages, so neither side is
+credited for rows it did not send.
 
 After the feed comparison, the same client measures Signpost's JSON search
 API (``/api/v1/search`` with words, places and kinds, 20 results a request)
 in requests/s; Datasette has no equivalent, so that figure stands alone.
 
-Goal (docs/benchmarks.md): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s.
+Goal (docs/benchmarks.md): Signpost feed rows/s at least 1.5x Datasette's JSON rows/s on the matched table,
+one process each.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +85,7 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
     import aiohttp
 
     decoder = msgspec.json.Decoder(_SignpostPage if kind == "signpost" else _DatasettePage)
+    table = {"versions": "signpost/versions", "matched": "feed/feed"}.get(kind, "")
     totals = {"pages": 0, "rows": 0, "bytes": 0, "errors": 0}
     if kind == "api":
         return await _api_load(base, len(starts), seconds, totals)
@@ -70,7 +94,7 @@ async def _load(kind: str, base: str, starts: list[int], seconds: float) -> dict
         if kind == "signpost":
             return f"{base}/feed?afterChangeNumber={offset}"
         extra = f"&_next={offset}" if offset else ""
-        return f"{base}/signpost/versions.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
+        return f"{base}/{table}.json?_size={PAGE}&_nocount=1&_nofacet=1&_nosuggest=1{extra}"
 
     async def walker(session: aiohttp.ClientSession, k: int, deadline: float) -> None:
         url = first(starts[k])
@@ -163,6 +187,34 @@ def start_points(db: Path, clients: int) -> list[int]:
         conn.close()
 
 
+def matched_table(cached: Path) -> Path:
+    """A SQLite file holding one table with the feed's columns and rows, built once from the peer's ``versions``."""
+    from node.storage.store import connect
+
+    path = cached / "feed-table.db"  # inside the peer's cache: rebuilt with it
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    conn = connect(cached / "signpost.db")
+    try:
+        conn.execute("ATTACH DATABASE ? AS matched", (str(tmp),))
+        conn.execute(
+            "CREATE TABLE matched.feed (modified INTEGER PRIMARY KEY, state TEXT NOT NULL, kind TEXT NOT NULL,"
+            " id TEXT NOT NULL, data TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO matched.feed SELECT change, CASE WHEN deleted THEN 'deleted' ELSE 'updated' END, kind,"
+            " publisher || '/' || id, CAST(envelope AS TEXT) FROM versions ORDER BY change"
+        )
+        conn.commit()
+        conn.execute("DETACH DATABASE matched")
+    finally:
+        conn.close()
+    tmp.rename(path)
+    return path
+
+
 def load(kind: str, base: str, starts: list[int], seconds: float) -> dict[str, float]:
     """Run the load generator in its own process, so it does not share the server's interpreter."""
     proc = subprocess.run(
@@ -202,8 +254,29 @@ def report(name: str, r: dict[str, float]) -> float:
     return rows_s
 
 
-def run(size: int, seconds: float, clients: int) -> int:
-    from nodeutil import ServeProcess, free_port
+def _add(total: dict[str, float], r: dict[str, float]) -> None:
+    for key, value in r.items():
+        total[key] = total.get(key, 0.0) + value
+
+
+@contextlib.contextmanager
+def _process(command: list[str], ready: str) -> Iterator[None]:
+    """A server process, stopped (SIGINT, then killed) when the block ends."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        _wait_for(ready, proc)
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run(size: int, seconds: float, clients: int, rounds: int) -> int:
+    from nodeutil import free_port
 
     datasette = Path(sys.executable).parent / "datasette"
     if not datasette.exists():
@@ -212,49 +285,60 @@ def run(size: int, seconds: float, clients: int) -> int:
         )
     version = subprocess.run([str(datasette), "--version"], capture_output=True, text=True).stdout.strip()
     print(machine())
-    print(f"{size} records, {clients} concurrent clients for {seconds:.0f} s per server, {PAGE} rows a page; {version}")
+    print(
+        f"{size} records, {clients} concurrent clients, {rounds} round(s) of {seconds:.0f} s per server "
+        f"(servers interleaved, all started before the first round), {PAGE} rows a page; {version}"
+    )
     cached = build_peer(size)
     work = Path(tempfile.mkdtemp(prefix="signpost-serve-"))
     starts = start_points(cached / "signpost.db", clients)
+    signpost_cmd = [str(Path(sys.executable).parent / "signpost"), "serve"]
     try:
         peer = serving_copy(cached, work / "peer")
-        with ServeProcess(peer):
-            ours = report("Signpost GET /feed", load("signpost", peer.url, starts, seconds))
-            api = load("api", peer.url, starts, seconds)
-        port = free_port()
+        single = serving_copy(cached, work / "single")
         db = work / "signpost.db"
         db.symlink_to(cached / "signpost.db")
-        ds = subprocess.Popen(
-            [
-                str(datasette),
-                "serve",
-                str(db),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "--setting",
-                "max_returned_rows",
-                str(PAGE),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        matched = work / "feed.db"
+        matched.symlink_to(matched_table(cached))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        datasette_cmd = [str(datasette), "serve", str(db), str(matched), "-h", "127.0.0.1", "-p", str(port)]
+        datasette_cmd += ["--setting", "max_returned_rows", str(PAGE)]
+        servers = (
+            ("signpost", peer.url, "Signpost GET /feed (serve, default --workers: one process a core)"),
+            ("single", single.url, "Signpost GET /feed (serve --workers 1: one process, as Datasette)"),
+            ("matched", base, "Datasette feed.json (the feed's 5 columns, data as text)"),
+            ("versions", base, "Datasette versions.json (11 columns, the envelope as a base64 BLOB)"),
         )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_for(f"{base}/signpost/versions.json?_size=1", ds)
-            theirs = report("Datasette versions.json", load("datasette", base, starts, seconds))
-        finally:
-            ds.terminate()
-            ds.wait(timeout=10)
-        ratio = ours / theirs
+        totals: dict[str, dict[str, float]] = {kind: {} for kind, _, _ in servers}
+        with (
+            _process([*signpost_cmd, "--dir", str(peer.directory), "--port", str(peer.port)], f"{peer.url}/feed"),
+            _process(
+                [*signpost_cmd, "--dir", str(single.directory), "--port", str(single.port), "--workers", "1"],
+                f"{single.url}/feed",
+            ),
+            _process(datasette_cmd, f"{base}/feed/feed.json?_size=1"),
+        ):
+            for _ in range(rounds):
+                for kind, url, _ in servers:
+                    _add(totals[kind], load(kind if kind != "single" else "signpost", url, starts, seconds))
+            api = load("api", peer.url, starts, seconds)
+        rates = {kind: report(name, totals[kind]) for kind, _, name in servers}
+        ours, single, fair = rates["signpost"], rates["single"], rates["matched"]
+        ratio = single / fair
         print(
             f"Signpost GET /api/v1/search: {api['pages']:.0f} requests in {api['seconds']:.1f} s = "
             f"{api['pages'] / api['seconds']:,.1f} requests/s ({clients} clients, 20 results each)"
         )
         print(
-            f"RESULT serve: Signpost/Datasette rows/s = {ours:,.0f}/{theirs:,.0f} = {ratio:.2f}x "
-            f"(goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'})"
+            f"serve as deployed (one process a core) against Datasette, same columns: {ours:,.0f}/{fair:,.0f} = "
+            f"{ours / fair:.2f}x; against the 11-column versions table (flatters Signpost, not judged): "
+            f"{ours:,.0f}/{rates['versions']:,.0f} = {ours / rates['versions']:.2f}x"
+        )
+        print(
+            f"RESULT serve: Signpost/Datasette rows/s, same columns, one process each = {single:,.0f}/{fair:,.0f} = "
+            f"{ratio:.2f}x (goal >= {GOAL_RATIO}x: {'met' if ratio >= GOAL_RATIO else 'MISSED'}); "
+            f"serve as deployed {ours / fair:.2f}x; against the 11-column table {ours / rates['versions']:.2f}x"
         )
         return 0
     finally:
@@ -263,10 +347,11 @@ def run(size: int, seconds: float, clients: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="2,000 records, 4 clients, 2 s each: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="2,000 records, 4 clients, 1 round of 2 s: a smoke run")
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--clients", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=None, help="rounds over the servers, interleaved (default 2)")
     parser.add_argument("--load", nargs=4, metavar=("KIND", "BASE", "STARTS", "SECONDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
@@ -274,9 +359,9 @@ def main() -> None:
         print(json.dumps(asyncio.run(_load(kind, base, [int(s) for s in starts.split(",")], float(seconds)))))
         return
     size = args.size or (2000 if args.quick else 100_000)
-    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    seconds = args.seconds or (2.0 if args.quick else 5.0)
     clients = args.clients or (4 if args.quick else 16)
-    raise SystemExit(run(size, seconds, clients))
+    raise SystemExit(run(size, seconds, clients, args.rounds or (1 if args.quick else 2)))
 
 
 if __name__ == "__main__":
