@@ -237,8 +237,8 @@ def organisation_refs(conn: sqlite3.Connection) -> None:
 # are index walks instead of reading every matching row:
 # - listing_facets by kind then name (as the results are ordered), carrying status and reviewed, so
 #   "every event" is counted from the index alone and its first page is the first rows of the walk;
-# - each stored session (migration 6) carries its listing's kind, status, reviewed and weekday mask,
-#   and the index on its start carries them too, so "today" and "this weekend" count the listings
+# - each stored session (migration 6) carries its listing's kind, status, reviewed, weekday mask and
+#   last day (listing_ends, derived from the schedule), and the index on its start carries them too, so "today" and "this weekend" count the listings
 #   showing a session from the index alone, and page by walking sessions in start order.  A listing
 #   whose copied fields change is pending again (the exact way answers until the next fill).
 SEARCH_ORDER_SCHEMA: Final = """
@@ -250,10 +250,12 @@ ALTER TABLE listing_occurrences ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE listing_occurrences ADD COLUMN reviewed TEXT;
 ALTER TABLE listing_occurrences ADD COLUMN days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE listing_occurrences ADD COLUMN loose INTEGER NOT NULL DEFAULT 0;
-UPDATE listing_occurrences SET (kind, status, reviewed, days, loose) =
-    (SELECT l.kind, l.status, l.reviewed, l.days, l.loose FROM listings l WHERE l.rowid = listing_occurrences.listing);
+ALTER TABLE listing_occurrences ADD COLUMN last_day TEXT;
+UPDATE listing_occurrences SET (kind, status, reviewed, days, loose, last_day) =
+    (SELECT l.kind, l.status, l.reviewed, l.days, l.loose, e.last_day
+     FROM listings l LEFT JOIN listing_ends e ON e.rowid = l.rowid WHERE l.rowid = listing_occurrences.listing);
 CREATE INDEX IF NOT EXISTS listing_occurrences_span
-    ON listing_occurrences (start, end, listing, kind, status, reviewed, days, loose);
+    ON listing_occurrences (start, end, listing, kind, status, reviewed, days, loose, last_day);
 DROP TRIGGER IF EXISTS listings_occurrences_au;
 CREATE TRIGGER listings_occurrences_au AFTER UPDATE OF schedule, kind, status, reviewed, days, loose ON listings
 WHEN old.schedule IS NOT new.schedule OR old.kind IS NOT new.kind OR old.status IS NOT new.status
