@@ -194,14 +194,18 @@ def _weekdays(when: str, now: dt.datetime) -> tuple[int, bool]:
     return mask, False
 
 
-def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = "either") -> tuple[str, list[Any]]:
-    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either"."""
+def _where(
+    filters: Filters, place: Place | None, now: dt.datetime, near: str = "either", *, ended: bool = True
+) -> tuple[str, list[Any]]:
+    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either".
+    ``ended=False`` leaves out the check that an event has not ended (the caller makes it)."""
     # A coordinator may keep a long-unchecked listing visible (node.storage.console.set_keep_visible).
     sql = ["l.status != 'closed'", f"(l.reviewed IS NULL OR l.reviewed >= ? OR l.rowid IN {_KEPT_VISIBLE})"]
     args: list[Any] = [hidden_cutoff(now)]
     # An event whose last date has passed leaves search the next day (node.directory.ending).
-    sql.append("NOT " + ENDED_SQL)
-    args.append(now.astimezone(LONDON).date().isoformat())
+    if ended:
+        sql.append("NOT " + ENDED_SQL)
+        args.append(now.astimezone(LONDON).date().isoformat())
     if filters.publisher:
         sql.append("l.publisher = ?")
         args.append(filters.publisher)
@@ -476,8 +480,16 @@ def _fast_page(
 ) -> tuple[int, list[_Row]]:
     """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
     if not filters.words:
-        sql, args = _select(filters, None, now, "count(*)")
-        total = int(conn.execute(sql, args).fetchone()[0])
+        # Those fitting every filter but the end date (for a kind, from the index on kind alone), less
+        # the ended ones among them, read from the ended listings (few: publishers retire them).
+        where, args = _where(filters, None, now, ended=False)
+        total = int(
+            conn.execute(
+                f"SELECT (SELECT count(*) FROM listing_facets l WHERE {where}) - (SELECT count(*) FROM listing_ends e "
+                f"CROSS JOIN listing_facets l ON l.rowid = e.rowid WHERE e.last_day < ? AND {where})",  # as ENDED_SQL
+                [*args, now.astimezone(LONDON).date().isoformat(), *args],
+            ).fetchone()[0]
+        )
         sql, args = _select(filters, None, now, "l.rowid, l.name")
         rows = conn.execute(
             f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]
