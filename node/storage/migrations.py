@@ -238,9 +238,9 @@ def organisation_refs(conn: sqlite3.Connection) -> None:
 # - listing_facets by kind then name (as the results are ordered), carrying status and reviewed, so
 #   "every event" is counted from the index alone and its first page is the first rows of the walk;
 # - each stored session (migration 6) carries its listing's kind, status, reviewed, weekday mask and
-#   last day (listing_ends, derived from the schedule), and the index on its start carries them too, so "today" and "this weekend" count the listings
-#   showing a session from the index alone, and page by walking sessions in start order.  A listing
-#   whose copied fields change is pending again (the exact way answers until the next fill).
+#   last day (listing_ends, derived from the schedule), and the index on its start carries them too,
+#   so "today" and "this weekend" count the listings showing a session from the index alone, and
+#   page by walking sessions in start order.  A listing whose copied fields change is pending again (the exact way answers until the next fill).
 SEARCH_ORDER_SCHEMA: Final = """
 CREATE INDEX IF NOT EXISTS listing_facets_kind_name
     ON listing_facets (kind, name COLLATE NOCASE, status, reviewed);
