@@ -17,6 +17,11 @@ refresh job of ``signpost serve`` (:func:`refresh`, which also moves the
 horizon when the London day changes).  So results never depend on whether
 the fill has run yet, only how fast they come.
 
+Each session row also carries its listing's kind, status, reviewed date,
+weekday mask and last day (``listing_ends``; migration 10), so a search can count the listings showing a
+session from the index on ``start`` alone; a listing whose copied fields
+change is pending again, like one whose schedule changes.
+
 ``occurrences_longest`` (meta) is the longest occurrence stored since the
 horizon last moved, so a query can bound the index range it scans from below
 and stay exact.
@@ -114,25 +119,30 @@ def fill_pending(conn: sqlite3.Connection, limit: int = PENDING_BATCH) -> int:
     if h is None:
         return 0
     rows = conn.execute(
-        "SELECT p.listing, l.schedule FROM listing_occurrences_pending p JOIN listings l ON l.rowid = p.listing "
-        "LIMIT ?",
+        "SELECT p.listing, l.schedule, l.kind, l.status, l.reviewed, l.days, l.loose, e.last_day "
+        "FROM listing_occurrences_pending p JOIN listings l ON l.rowid = p.listing "
+        "LEFT JOIN listing_ends e ON e.rowid = l.rowid LIMIT ?",
         (limit,),
     ).fetchall()
     if not rows:
         # Pending entries without a listing row cannot stay (the delete trigger removes them; be sure).
         conn.execute("DELETE FROM listing_occurrences_pending WHERE listing NOT IN (SELECT rowid FROM listings)")
         return 0
-    out: list[tuple[int, int, int]] = []
+    out: list[tuple[int, int, int, str, str, str | None, int, int, str | None]] = []
     longest = h.longest
-    for rowid, schedule in rows:
+    for rowid, schedule, *copied in rows:
         if schedule is None:
             continue
         for start, end in _expand(schedule, h.first, h.last):
-            out.append((rowid, start, end))
+            out.append((rowid, start, end, *copied))
             longest = max(longest, end - start)
     ids = msgspec.json.encode([r[0] for r in rows]).decode()
     conn.execute("DELETE FROM listing_occurrences WHERE listing IN (SELECT value FROM json_each(?))", (ids,))
-    conn.executemany("INSERT INTO listing_occurrences (listing, start, end) VALUES (?, ?, ?)", out)
+    conn.executemany(
+        "INSERT INTO listing_occurrences (listing, start, end, kind, status, reviewed, days, loose, last_day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        out,
+    )
     conn.execute("DELETE FROM listing_occurrences_pending WHERE listing IN (SELECT value FROM json_each(?))", (ids,))
     if longest != h.longest:
         set_meta(conn, "occurrences_longest", longest)

@@ -176,18 +176,40 @@ class _Row:
 
 # -- the query --------------------------------------------------------------
 
+# The rowids a coordinator keeps visible (meta 'keep-visible:<publisher>/<id>'), as a set read once
+# per query: a per-row lookup would need each row's publisher and id, so no index could answer alone.
+# A publisher id is always 30 characters (PUBLISHER_PATTERN), so the key splits at fixed places; the
+# whole key is compared again, so a key of any other shape matches nothing, as before.
+_KEPT_VISIBLE: Final = (
+    "(SELECT k.rowid FROM meta m JOIN listings k ON k.publisher = substr(m.key, 14, 30) AND k.id = substr(m.key, 45) "
+    "WHERE m.key > 'keep-visible:' AND m.key < 'keep-visible;' AND m.key = 'keep-visible:' || k.publisher || '/' || k.id)"
+)
 
-def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = "either") -> tuple[str, list[Any]]:
-    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either"."""
+
+def _weekdays(when: str, now: dt.datetime) -> tuple[int, bool]:
+    """The weekday bitmask a ``when`` can fall on (Monday is bit 0), and whether only evenings count."""
+    if when == "weekday-evenings":
+        return 0b0011111, True
+    first, last = when_days(when, now)
+    mask, day = 0, first
+    while day <= last and mask != 0b1111111:
+        mask |= 1 << day.weekday()
+        day += dt.timedelta(days=1)
+    return mask, False
+
+
+def _where(
+    filters: Filters, place: Place | None, now: dt.datetime, near: str = "either", *, ended: bool = True
+) -> tuple[str, list[Any]]:
+    """SQL conditions; with a place, ``near`` picks rows in the bounding box, offered remotely, or "either".
+    ``ended=False`` leaves out the check that an event has not ended (the caller makes it)."""
     # A coordinator may keep a long-unchecked listing visible (node.storage.console.set_keep_visible).
-    sql = [
-        "l.status != 'closed'",
-        "(l.reviewed IS NULL OR l.reviewed >= ? OR EXISTS (SELECT 1 FROM meta m WHERE m.key = 'keep-visible:' || l.publisher || '/' || l.id))",
-    ]
+    sql = ["l.status != 'closed'", f"(l.reviewed IS NULL OR l.reviewed >= ? OR l.rowid IN {_KEPT_VISIBLE})"]
     args: list[Any] = [hidden_cutoff(now)]
     # An event whose last date has passed leaves search the next day (node.directory.ending).
-    sql.append("NOT " + ENDED_SQL)
-    args.append(now.astimezone(LONDON).date().isoformat())
+    if ended:
+        sql.append("NOT " + ENDED_SQL)
+        args.append(now.astimezone(LONDON).date().isoformat())
     if filters.publisher:
         sql.append("l.publisher = ?")
         args.append(filters.publisher)
@@ -204,15 +226,7 @@ def _where(filters: Filters, place: Place | None, now: dt.datetime, near: str = 
         sql.append("(" + " OR ".join("instr(l.topics, ' ' || ? || ' ') > 0" for _ in filters.topic) + ")")
         args += list(filters.topic)
     if filters.when:
-        first, last = when_days(filters.when, now)
-        if filters.when == "weekday-evenings":
-            mask, evening = 0b0011111, True
-        else:
-            mask, evening = 0, False
-            day = first
-            while day <= last and mask != 0b1111111:
-                mask |= 1 << day.weekday()
-                day += dt.timedelta(days=1)
+        mask, evening = _weekdays(filters.when, now)
         # The bitmask is exact for weekly rules and ordinal weekdays; a monthly
         # day-of-month rule or a moved session can fall on any day, so those pass through.
         sql.append("((l.days & ?) != 0 OR l.days = 0 OR l.loose = 1)")
@@ -482,8 +496,16 @@ def _fast_page(
 ) -> tuple[int, list[_Row]]:
     """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
     if not filters.words:
-        sql, args = _select(filters, None, now, "count(*)")
-        total = int(conn.execute(sql, args).fetchone()[0])
+        # Those fitting every filter but the end date (for a kind, from the index on kind alone), less
+        # the ended ones among them, read from the ended listings (few: publishers retire them).
+        where, args = _where(filters, None, now, ended=False)
+        total = int(
+            conn.execute(
+                f"SELECT (SELECT count(*) FROM listing_facets l WHERE {where}) - (SELECT count(*) FROM listing_ends e "
+                f"CROSS JOIN listing_facets l ON l.rowid = e.rowid WHERE e.last_day < ? AND {where})",  # as ENDED_SQL
+                [*args, now.astimezone(LONDON).date().isoformat(), *args],
+            ).fetchone()[0]
+        )
         sql, args = _select(filters, None, now, "l.rowid, l.name")
         rows = conn.execute(
             f"{sql} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ? OFFSET ?", [*args, limit, offset]
@@ -687,36 +709,100 @@ def _page(
 def _when_page(
     conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int
 ) -> tuple[int, list[_Row]] | None:
-    """A time and no words or place, read from listing_occurrences: counted and paged in SQL.
+    """A time and no words or place, read from listing_occurrences: counted and paged from its index.
 
-    Ordered as :func:`_rows` orders it (first start, then name casefolded, then rowid): SQL
-    finds the start of the last row shown, and every row starting no later is sorted here,
-    so ties on the start are broken exactly.  ``None`` when the table cannot answer (it does
-    not cover the window, or listings written since the last fill must be checked the slow way).
+    Ordered as :func:`_rows` orders it: by the listing's first session in the span
+    :func:`node.directory.filters.when_days` gives (sessions overlapping it), then name
+    casefolded, then rowid.  Sessions are walked in start order, so a listing's first
+    appearance is its first session; listings are taken a start time at a time (every listing
+    sharing it, sorted here, so ties on the start are broken exactly) until the page is full.
+    Each session carries its listing's kind, status, reviewed date, weekday mask and last
+    day (migration 10), so the set shown (and so the count) is read from the index alone,
+    without a listing row unless other filters (publisher, delivery, cost, topic) ask for one.  ``None`` when the table cannot answer (it
+    does not cover the window, or listings written since the last fill must be checked the
+    slow way).
     """
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None or conn.execute("SELECT 1 FROM listing_occurrences_pending LIMIT 1").fetchone():
         return None
     a, b, ws, we, low = stored
-    columns = (
-        "l.rowid AS rowid, l.name AS name, (SELECT min(o.start) FROM listing_occurrences o "
-        "WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?) AS first"
-    )
-    sql, args = _select(filters, None, now, columns)
-    sql += " AND l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
-    args = [b, a, *args, low, we, ws]
-    # rank() is one more than the rows starting strictly earlier: rank <= offset + limit keeps
-    # exactly the rows that could be shown, ties on the start included.
-    found = conn.execute(
-        "SELECT * FROM (SELECT rowid, name, first, count(*) OVER () AS n, rank() OVER (ORDER BY first) AS rk "
-        f"FROM ({sql})) WHERE rk <= ?",
-        [*args, offset + limit],
-    ).fetchall()
-    if not found:  # rank 1 is always kept, so nothing matched
+    where, args = _session_where(filters, now)
+    # The listings shown: those with a session in the window, read from the index alone (a set here
+    # costs less than DISTINCT in SQL).
+    shown = {
+        r[0]
+        for r in conn.execute(
+            f"SELECT o.listing FROM listing_occurrences o {where} AND o.start >= ? AND o.start < ? AND o.end > ?",
+            [*args, low, we, ws],
+        )
+    }
+    if not shown:
         return 0, []
-    rows = [_Row(r[0], 0, float(r[2]), None, r[1]) for r in found]
-    rows.sort(key=lambda r: (r.group, r.score, r.name.casefold(), r.rowid))
-    return int(found[0][3]), rows[offset : offset + limit]
+    # Sessions overlapping the span start after its beginning less the longest session stored; the
+    # walk is in the order of the index on start.
+    walk = conn.execute(
+        "SELECT o.listing, o.start FROM listing_occurrences o INDEXED BY listing_occurrences_span "
+        "WHERE o.start >= ? AND o.start < ? AND o.end > ? ORDER BY o.start",
+        [a - (ws - low), b, a],
+    )
+    want = offset + limit
+    out: list[_Row] = []
+    seen: set[int] = set()
+    group: list[int] = []
+    at: float | None = None
+
+    def take(group: list[int], start: float) -> None:
+        names = dict(
+            conn.execute(
+                "SELECT rowid, name FROM listing_facets WHERE rowid IN (SELECT value FROM json_each(?))",
+                (msgspec.json.encode(group).decode(),),
+            ).fetchall()
+        )
+        rows = [_Row(rowid, 0, start, None, names[rowid]) for rowid in group]
+        rows.sort(key=lambda r: (r.name.casefold(), r.rowid))
+        out.extend(rows)
+
+    for listing, start in walk:
+        if listing in seen or listing not in shown:
+            continue
+        if start != at:
+            if group:
+                assert at is not None
+                take(group, at)
+                group = []
+                if len(out) >= want:
+                    break
+            at = float(start)
+        seen.add(listing)
+        group.append(listing)
+    else:
+        if group:
+            assert at is not None
+            take(group, at)
+    return len(shown), out[offset : offset + limit]
+
+
+def _session_where(filters: Filters, now: dt.datetime) -> tuple[str, list[Any]]:
+    """:func:`_where` for a time (no words, no place), on the fields each stored session carries;
+    other filters (publisher, delivery, cost, topic) are checked on the listing's facet row."""
+    assert filters.when is not None
+    mask, _ = _weekdays(filters.when, now)
+    sql = [
+        "o.status != 'closed'",
+        f"(o.reviewed IS NULL OR o.reviewed >= ? OR o.listing IN {_KEPT_VISIBLE})",
+        "(o.last_day IS NULL OR o.last_day >= ?)",  # ENDED_SQL, on the last day the session carries
+        "((o.days & ?) != 0 OR o.days = 0 OR o.loose = 1)",
+    ]
+    args: list[Any] = [hidden_cutoff(now), now.astimezone(LONDON).date().isoformat(), mask]
+    if filters.kind:
+        sql.append(f"o.kind IN ({','.join('?' * len(filters.kind))})")
+        args += filters.kind
+    rest = replace(filters, kind=(), when=None)
+    if rest != Filters():
+        facets, more = _where(rest, None, now)
+        sql.append(f"o.listing IN (SELECT l.rowid FROM listing_facets l WHERE {facets})")
+        args += more
+    return "WHERE " + " AND ".join(sql), args
 
 
 def _hits(conn: sqlite3.Connection, rows: list[_Row], now: dt.datetime) -> list[Hit]:

@@ -233,6 +233,45 @@ def organisation_refs(conn: sqlite3.Connection) -> None:
     _run(conn, ORGANISATION_REFS_SCHEMA)
 
 
+# What the searches without words read in order (node.directory.search), so a count and a first page
+# are index walks instead of reading every matching row:
+# - listing_facets by kind then name (as the results are ordered), carrying status and reviewed, so
+#   "every event" is counted from the index alone and its first page is the first rows of the walk;
+# - each stored session (migration 6) carries its listing's kind, status, reviewed, weekday mask and
+#   last day (listing_ends, derived from the schedule), and the index on its start carries them too,
+#   so "today" and "this weekend" count the listings showing a session from the index alone, and
+#   page by walking sessions in start order.  A listing whose copied fields change is pending again (the exact way answers until the next fill).
+SEARCH_ORDER_SCHEMA: Final = """
+CREATE INDEX IF NOT EXISTS listing_facets_kind_name
+    ON listing_facets (kind, name COLLATE NOCASE, status, reviewed);
+DROP INDEX IF EXISTS listing_occurrences_start;
+ALTER TABLE listing_occurrences ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE listing_occurrences ADD COLUMN status TEXT NOT NULL DEFAULT '';
+ALTER TABLE listing_occurrences ADD COLUMN reviewed TEXT;
+ALTER TABLE listing_occurrences ADD COLUMN days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE listing_occurrences ADD COLUMN loose INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE listing_occurrences ADD COLUMN last_day TEXT;
+UPDATE listing_occurrences SET (kind, status, reviewed, days, loose, last_day) =
+    (SELECT l.kind, l.status, l.reviewed, l.days, l.loose, e.last_day
+     FROM listings l LEFT JOIN listing_ends e ON e.rowid = l.rowid WHERE l.rowid = listing_occurrences.listing);
+CREATE INDEX IF NOT EXISTS listing_occurrences_span
+    ON listing_occurrences (start, end, listing, kind, status, reviewed, days, loose, last_day);
+DROP TRIGGER IF EXISTS listings_occurrences_au;
+CREATE TRIGGER listings_occurrences_au AFTER UPDATE OF schedule, kind, status, reviewed, days, loose ON listings
+WHEN old.schedule IS NOT new.schedule OR old.kind IS NOT new.kind OR old.status IS NOT new.status
+    OR old.reviewed IS NOT new.reviewed OR old.days IS NOT new.days OR old.loose IS NOT new.loose BEGIN
+    DELETE FROM listing_occurrences WHERE listing = old.rowid;
+    INSERT INTO listing_occurrences_pending (listing) SELECT new.rowid
+        WHERE NOT EXISTS (SELECT 1 FROM listing_occurrences_pending WHERE listing = new.rowid);
+END;
+"""
+
+
+def search_order(conn: sqlite3.Connection) -> None:
+    """Indexes the searches without words walk in their own order (see SEARCH_ORDER_SCHEMA)."""
+    _run(conn, SEARCH_ORDER_SCHEMA)
+
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "first release: ledger, search index, federation", first_release),
     Migration(2, "console tables: sessions, reports, sheet runs", console_tables),
@@ -242,6 +281,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(6, "the sessions of the next few days, for today and this weekend", occurrence_table),
     Migration(7, "how many listings name each organisation record as who runs them", organisation_refs),
     Migration(8, "sign-in attempts shared by every process serving the node", login_attempts),
+    Migration(10, "indexes walked in the order searches without words show", search_order),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 

@@ -96,6 +96,8 @@ class Templates:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # The templates ship with the code: read once, not checked on disk at every render.
+            auto_reload=False,
         )
         self.static = _load_static(static_dir)
         self.env.globals["urgent_help"] = URGENT_HELP

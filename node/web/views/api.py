@@ -22,7 +22,7 @@ from aiohttp import web
 from node.core.context import NODE
 from node.directory.filters import FILTER_PARAMS, is_stale, parse_filters, to_params
 from node.directory.geo import Place
-from node.directory.schedule import describe, format_occurrence, next_occurrence
+from node.directory.schedule import Occurrence, describe, format_occurrence, next_occurrence
 from node.directory.search import resolve_place
 from node.exports.openapi import openapi_document
 from node.web.views.common import allowed_params, int_param
@@ -51,11 +51,14 @@ def listing_item(
     base: str,
     network: str,
     now: dt.datetime,
+    nxt: Occurrence | None,
     distance_km: float | None = None,
 ) -> dict[str, Any]:
-    """One listing as the API shows it: stable id, links, what the node works out, and the record itself."""
+    """One listing as the API shows it: stable id, links, what the node works out, and the record itself.
+
+    ``nxt`` is its next date from ``now`` (a search hit carries it already).
+    """
     today = now.date()
-    nxt = next_occurrence(record.schedule, now) if record.schedule else None
     path = f"{quote(record.publisher, safe=':')}/{quote(record.id)}"
     return {
         "id": f"{record.publisher}/{record.id}",
@@ -133,7 +136,9 @@ async def api_search(request: web.Request) -> web.StreamResponse:
         "corrected_q": results.corrected_q,
         "license": node.config.node.license,
         "items": [
-            listing_item(h.record, base=base, network=names[h.publisher], now=now, distance_km=h.distance_km)
+            listing_item(
+                h.record, base=base, network=names[h.publisher], now=now, nxt=h.next, distance_km=h.distance_km
+            )
             for h in results.items
         ],
     }
@@ -146,7 +151,10 @@ async def api_listing(request: web.Request) -> web.StreamResponse:
     allowed_params(request, set())
     record, network = await read_listing(request)
     node = request.app[NODE]
-    body = {"ok": True, "item": listing_item(record, base=node.config.base_url, network=network, now=now_for(request))}
+    now = now_for(request)
+    nxt = next_occurrence(record.schedule, now) if record.schedule else None
+    item = listing_item(record, base=node.config.base_url, network=network, now=now, nxt=nxt)
+    body = {"ok": True, "item": item}
     return cached_json(request, body)
 
 
