@@ -281,7 +281,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(6, "the sessions of the next few days, for today and this weekend", occurrence_table),
     Migration(7, "how many listings name each organisation record as who runs them", organisation_refs),
     Migration(8, "sign-in attempts shared by every process serving the node", login_attempts),
-    Migration(10, "indexes walked in the order searches without words show", search_order),
+    Migration(9, "indexes walked in the order searches without words show", search_order),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 
