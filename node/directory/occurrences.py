@@ -18,7 +18,7 @@ horizon when the London day changes).  So results never depend on whether
 the fill has run yet, only how fast they come.
 
 Each session row also carries its listing's kind, status, reviewed date,
-weekday mask and last day (``listing_ends``; migration 10), so a search can count the listings showing a
+weekday mask and last day (``listing_ends``; migration 9), so a search can count the listings showing a
 session from the index on ``start`` alone; a listing whose copied fields
 change is pending again, like one whose schedule changes.
 

@@ -717,7 +717,7 @@ def _when_page(
     appearance is its first session; listings are taken a start time at a time (every listing
     sharing it, sorted here, so ties on the start are broken exactly) until the page is full.
     Each session carries its listing's kind, status, reviewed date, weekday mask and last
-    day (migration 10), so the set shown (and so the count) is read from the index alone,
+    day (migration 9), so the set shown (and so the count) is read from the index alone,
     without a listing row unless other filters (publisher, delivery, cost, topic) ask for one.  ``None`` when the table cannot answer (it
     does not cover the window, or listings written since the last fill must be checked the
     slow way).

@@ -1,4 +1,4 @@
-"""Searches without words walk an index in their own order (migration 10); they return exactly
+"""Searches without words walk an index in their own order (migration 9); they return exactly
 what reading and sorting every match returned: the same totals, the same pages, ties included."""
 
 from __future__ import annotations
