@@ -60,6 +60,7 @@ from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.networks import speakers
 from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
+from node.directory.unshown import count_shown
 from node.directory.vocabulary import FILLER, Intent, read_words, tokens
 from protocol.records import TOPICS, Record, Schedule
 
@@ -562,14 +563,28 @@ def _word_ranking(
     ranked = sorted(ranks.items(), key=lambda r: (r[1], r[0]))
     if complete:
         return len(ranked), ranked[:keep]
-    sql, args = _select(filters, None, now, "count(*)", ranked=True)
-    total = int(conn.execute(sql, args).fetchone()[0])
+    total = _shown_matches(conn, filters, now)
     if keep > len(ranked):
         sql, args = _select(filters, None, now, f"l.rowid, {_RANK}", ranked=True)
         sql += " AND +l.rowid NOT IN (SELECT value FROM json_each(?))"
         rest = conn.execute(sql, [*args, msgspec.json.encode(list(found)).decode()]).fetchall()
         ranked += heapq.nsmallest(keep - len(ranked), rest, key=lambda r: (r[1], r[0]))
     return total, ranked[:keep]
+
+
+def _shown_matches(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> int:
+    """How many listings match the words and every other filter (no place, no time).
+
+    With words alone, the word matches less those of the listings not shown today, two index
+    counts (node.directory.unshown); with any other filter, or before the set is filled for
+    today, each match's row is checked.
+    """
+    if _where(filters, None, now) == _where(Filters(), None, now):
+        fast = count_shown(conn, fts_query(filters.words), now)
+        if fast is not None:
+            return fast
+    sql, args = _select(filters, None, now, "count(*)", ranked=True)
+    return int(conn.execute(sql, args).fetchone()[0])
 
 
 def _count(conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime) -> int:

@@ -23,6 +23,9 @@ __all__ = [
     "IMPORT_SOURCES_SCHEMA",
     "LISTING_ENDS_SCHEMA",
     "LOGIN_ATTEMPTS_SCHEMA",
+    "UNSHOWN_COLUMNS",
+    "UNSHOWN_SCHEMA",
+    "UNSHOWN_SQL",
     "statements",
 ]
 
@@ -396,4 +399,78 @@ CREATE TABLE IF NOT EXISTS login_account (
     last REAL NOT NULL,
     next REAL NOT NULL
 );
+"""
+
+
+# The listings search does not show as of one London day (migration 10): closed, unchecked since the
+# hidden cutoff and not kept visible by the coordinator (meta 'keep-visible:<publisher>/<id>'), or ended
+# before that day (listing_ends).  It is an FTS5 table over the same columns as listings_fts, so a search
+# by words alone counts what it shows as the matches in listings_fts less the matches here: two index
+# counts, where checking each match's row cost most of a common word's search (node.directory.unshown).
+# The day and cutoff are meta 'unshown_day' and 'unshown_cutoff'; the triggers keep the set exact for
+# them on every write (a listing written, closed, re-checked or deleted, an end date passing it, a
+# keep-visible key set or withdrawn), and node.directory.unshown moves them at the day's turn.
+UNSHOWN_COLUMNS: Final = "name, summary, description, topics, area, audience"
+# True for a listings row ``l`` not shown on the stored day (node.directory.search._where, negated).
+# The keep-visible key is matched as search matches it: a publisher id is always 30 characters.
+UNSHOWN_SQL: Final = (
+    "(l.status = 'closed'"
+    " OR (l.reviewed < (SELECT value FROM meta WHERE key = 'unshown_cutoff') AND NOT EXISTS ("
+    "SELECT 1 FROM meta WHERE key = 'keep-visible:' || l.publisher || '/' || l.id AND length(l.publisher) = 30))"
+    " OR EXISTS (SELECT 1 FROM listing_ends e WHERE e.rowid = l.rowid"
+    " AND e.last_day < (SELECT value FROM meta WHERE key = 'unshown_day')))"
+)
+
+
+def _unshown_again(rowid: str) -> str:
+    """Statements that put the listing ``rowid`` (an SQL expression) in the set exactly when it is not shown."""
+    columns = ", ".join(f"l.{c}" for c in UNSHOWN_COLUMNS.split(", "))
+    return (
+        f"DELETE FROM listing_unshown_fts WHERE rowid = {rowid};\n"
+        f"    INSERT INTO listing_unshown_fts (rowid, {UNSHOWN_COLUMNS})\n"
+        f"        SELECT l.rowid, {columns} FROM listings l WHERE l.rowid = {rowid} AND {UNSHOWN_SQL};"
+    )
+
+
+# The listing a keep-visible key names, at the fixed places search reads it (node.directory.search._KEPT_VISIBLE).
+_KEY_LISTING: Final = (
+    "(SELECT rowid FROM listings WHERE publisher = substr({k}.key, 14, 30) AND id = substr({k}.key, 45))"
+)
+_KEEP_KEY: Final = "{k}.key > 'keep-visible:' AND {k}.key < 'keep-visible;'"
+_ENDED_BY_THEN: Final = "{k}.last_day < (SELECT value FROM meta WHERE key = 'unshown_day')"
+
+UNSHOWN_SCHEMA: Final = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS listing_unshown_fts USING fts5(
+    {UNSHOWN_COLUMNS},
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+DROP TRIGGER IF EXISTS listings_unshown_ai;
+DROP TRIGGER IF EXISTS listings_unshown_au;
+DROP TRIGGER IF EXISTS listings_unshown_ad;
+DROP TRIGGER IF EXISTS listing_ends_unshown_ai;
+DROP TRIGGER IF EXISTS listing_ends_unshown_ad;
+DROP TRIGGER IF EXISTS meta_unshown_ai;
+DROP TRIGGER IF EXISTS meta_unshown_ad;
+CREATE TRIGGER listings_unshown_ai AFTER INSERT ON listings BEGIN
+    {_unshown_again("new.rowid")}
+END;
+CREATE TRIGGER listings_unshown_au AFTER UPDATE ON listings BEGIN
+    {_unshown_again("new.rowid")}
+END;
+CREATE TRIGGER listings_unshown_ad AFTER DELETE ON listings BEGIN
+    DELETE FROM listing_unshown_fts WHERE rowid = old.rowid;
+END;
+-- A listing_ends row counts only when its day has passed (one row a listing, written as delete then insert).
+CREATE TRIGGER listing_ends_unshown_ai AFTER INSERT ON listing_ends WHEN {_ENDED_BY_THEN.format(k="new")} BEGIN
+    {_unshown_again("new.rowid")}
+END;
+CREATE TRIGGER listing_ends_unshown_ad AFTER DELETE ON listing_ends WHEN {_ENDED_BY_THEN.format(k="old")} BEGIN
+    {_unshown_again("old.rowid")}
+END;
+CREATE TRIGGER meta_unshown_ai AFTER INSERT ON meta WHEN {_KEEP_KEY.format(k="new")} BEGIN
+    {_unshown_again(_KEY_LISTING.format(k="new"))}
+END;
+CREATE TRIGGER meta_unshown_ad AFTER DELETE ON meta WHEN {_KEEP_KEY.format(k="old")} BEGIN
+    {_unshown_again(_KEY_LISTING.format(k="old"))}
+END;
 """
