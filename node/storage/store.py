@@ -171,6 +171,7 @@ def scrub(conn: sqlite3.Connection) -> bool:
     truncation is retried at the next commit.
     """
     conn.execute("INSERT INTO listings_fts (listings_fts) VALUES ('optimize')")
+    conn.execute("INSERT INTO listing_unshown_fts (listing_unshown_fts) VALUES ('optimize')")  # closed ones' words
     busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     if busy:
         return False

@@ -226,3 +226,20 @@ def test_a_database_never_filled_counts_the_exact_way(tmp_path: Path) -> None:
     init_schema(conn)
     _write(conn, [_listing(random.Random(1), i) for i in range(30)])
     assert _fast(conn, "support", NOW) is None
+
+
+def test_a_closed_listing_made_private_leaves_no_words_in_the_unshown_index(tmp_path: Path) -> None:
+    """The set copies a closed listing's words; withdrawing its place scrubs them as from listings_fts."""
+    from nodeutil import make_node
+    from tests.storage.test_privacy_scrub import PUBLIC, found
+
+    node = make_node(tmp_path / "n")
+    keep = connect(node.directory / "signpost.db")  # a running node's open connection keeps the WAL
+    node.publish([("orchard", {**PUBLIC, "status": "closed"})])
+    assert node.query("SELECT count(*) FROM listing_unshown_fts") == [(1,)]
+    private = {k: v for k, v in PUBLIC.items() if k not in ("location", "contact")}
+    private.update(status="closed", private=True, location={"type": "area", "area": "Huddersfield"})
+    node.publish([("orchard", private)])
+    assert node.query("SELECT count(*) FROM listing_unshown_fts WHERE listing_unshown_fts MATCH 'orchard'") == [(0,)]
+    assert found(node) == []
+    keep.close()
