@@ -243,3 +243,21 @@ def test_a_closed_listing_made_private_leaves_no_words_in_the_unshown_index(tmp_
     assert node.query("SELECT count(*) FROM listing_unshown_fts WHERE listing_unshown_fts MATCH 'orchard'") == [(0,)]
     assert found(node) == []
     keep.close()
+
+
+async def test_the_serve_job_fills_the_set_for_today(tmp_path: Path, aiohttp_client: Any) -> None:
+    """``signpost serve``'s occurrences job moves the set to today and fills it, so word counts use it."""
+    from node.core.config import load_config
+    from node.web.app import create_app
+    from node.web.jobs import refresh_occurrences
+    from nodeutil import make_node
+
+    node = make_node(tmp_path / "n")
+    node.publish([("a", {"kind": "group", "name": "Support walk", "status": "closed"})])
+    node.publish([("b", {"kind": "group", "name": "Support cafe"})])
+    client = await aiohttp_client(create_app(load_config(node.directory), sync=False))
+    conn = connect(node.directory / "signpost.db")
+    now = dt.datetime.now(dt.UTC)
+    assert unshown.count_shown(conn, fts_query(("support",)), now) is None
+    await refresh_occurrences(client.server.app)
+    assert unshown.count_shown(conn, fts_query(("support",)), now) == 1
