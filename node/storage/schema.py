@@ -439,6 +439,10 @@ _KEY_LISTING: Final = (
 _KEEP_KEY: Final = "{k}.key > 'keep-visible:' AND {k}.key < 'keep-visible;'"
 _ENDED_BY_THEN: Final = "{k}.last_day < (SELECT value FROM meta WHERE key = 'unshown_day')"
 
+_CHANGED: Final = " OR ".join(
+    f"old.{c} IS NOT new.{c}" for c in ("status", "reviewed", "publisher", "id", *UNSHOWN_COLUMNS.split(", "))
+)
+
 UNSHOWN_SCHEMA: Final = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS listing_unshown_fts USING fts5(
     {UNSHOWN_COLUMNS},
@@ -454,7 +458,9 @@ DROP TRIGGER IF EXISTS meta_unshown_ad;
 CREATE TRIGGER listings_unshown_ai AFTER INSERT ON listings BEGIN
     {_unshown_again("new.rowid")}
 END;
-CREATE TRIGGER listings_unshown_au AFTER UPDATE ON listings BEGIN
+-- Only when what decides it (status, reviewed, the keep-visible key's parts) or the words change: a
+-- rewrite that changes neither (a new revision of the same text) costs no index write.
+CREATE TRIGGER listings_unshown_au AFTER UPDATE ON listings WHEN {_CHANGED} BEGIN
     {_unshown_again("new.rowid")}
 END;
 CREATE TRIGGER listings_unshown_ad AFTER DELETE ON listings BEGIN
