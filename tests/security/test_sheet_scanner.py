@@ -16,7 +16,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from python_calamine import CalamineWorkbook
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineError, CalamineWorkbook
 from sparse_sheets import raw_xlsx, sheet_xml, sparse_xlsx
 
 from node.importer import UnreadableFile, readers
@@ -264,3 +266,69 @@ def test_the_byte_scan_measures_what_calamine_reads(tmp_path: Path) -> None:
     path = _xlsx(tmp_path, f'{FIRST_ROW}<row r="9"><c r="Q9">{V}</c><c r="C9">{V}</c></row>')
     [(fast, _)] = _parts(path)
     assert (fast.rows, fast.columns) == _calamine_reads(path) == (9, 17)
+
+
+def _measured(path: Path) -> tuple[int, int]:
+    """The largest (rows, columns) the guard measures over the sheet parts, by whichever path it takes."""
+    rows = columns = 0
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                continue
+            try:
+                extent = readers._scan_sheet_part(path, z, info)
+            except readers._NotPlain:
+                extent = readers._parse_sheet_part(path, z, info)
+            rows, columns = max(rows, extent.rows), max(columns, extent.columns)
+    return rows, columns
+
+
+_SPACE = st.sampled_from([" ", "\n", "\t", "\r\n  "])
+
+
+@st.composite
+def _cell_tags(draw: st.DrawFn) -> str:
+    prefix = draw(st.sampled_from(["", "x:", "y:"]))
+    attributes = []
+    if draw(st.booleans()):
+        column = readers._column_letters(draw(st.integers(1, 40)))
+        if draw(st.booleans()):
+            column = column.lower()
+        quote = draw(st.sampled_from(['"', "'"]))
+        ref = f"r{draw(_SPACE) if draw(st.booleans()) else ''}={quote}{column}{draw(st.integers(1, 40))}{quote}"
+        attributes.append(ref)
+    if draw(st.booleans()):
+        attributes.insert(draw(st.integers(0, len(attributes))), 't="inlineStr"')
+    head = "".join(draw(_SPACE) + a for a in attributes) + (draw(_SPACE) if draw(st.booleans()) else "")
+    if draw(st.integers(0, 5)) == 0:
+        return f"<{prefix}c{head}/>"
+    text = draw(st.sampled_from(["v", "<![CDATA[<c r='ZZ99'>]]>", "a &lt;c r=&quot;ZZ99&quot;&gt;"]))
+    return f"<{prefix}c{head}><{prefix}is><{prefix}t>{text}</{prefix}t></{prefix}is></{prefix}c>"
+
+
+@st.composite
+def _sheets(draw: st.DrawFn) -> str:
+    body = []
+    for _ in range(draw(st.integers(1, 6))):
+        prefix = draw(st.sampled_from(["", "x:"]))
+        r = draw(st.sampled_from(["", ' r="{n}"', " r='{n}'", ' r="A{n}"'])).format(n=draw(st.integers(1, 40)))
+        cells = "".join(draw(st.lists(_cell_tags(), max_size=5)))
+        if draw(st.integers(0, 4)) == 0:
+            cells = f"<!-- <{prefix}row r='99'/> -->" + cells
+        body.append(f"<{prefix}row{r}>{cells}</{prefix}row>")
+        if draw(st.integers(0, 4)) == 0:
+            body.append(draw(_cell_tags()))
+    namespaces = f'xmlns:x="{MAIN}" xmlns:y="urn:another"'
+    return sheet_xml("".join(body), head=f'<worksheet xmlns="{MAIN}" {namespaces}>')
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sheet=_sheets())
+def test_the_guard_never_measures_less_than_calamine_reads(tmp_path: Path, sheet: str) -> None:
+    path = raw_xlsx(tmp_path / "random.xlsx", sheet)
+    try:
+        grid = _calamine_reads(path)
+    except CalamineError:
+        return  # calamine refuses it: nothing is built
+    rows, columns = _measured(path)
+    assert rows >= grid[0] and columns >= grid[1], (sheet, (rows, columns), grid)
