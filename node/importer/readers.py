@@ -268,7 +268,6 @@ def _cell(value: CellValue) -> CellValue:
 
 
 _REF = re.compile(r"([A-Za-z]{1,4})([0-9]{1,9})")
-_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
 _XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
