@@ -28,11 +28,14 @@ import re
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Final, Literal
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from node.importer.aliases import match_header
 from node.importer.cells import CellValue
@@ -265,7 +268,6 @@ def _cell(value: CellValue) -> CellValue:
 
 
 _REF = re.compile(r"([A-Za-z]{1,4})([0-9]{1,9})")
-_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
 _XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -319,42 +321,248 @@ def _stream(z: zipfile.ZipFile, name: str) -> Iterator[tuple[str, ElementTree.El
     yield from parser.read_events()
 
 
+# The sheet XML is read in chunks this big: memory stays flat however large it inflates.
+_XML_CHUNK: Final = 1024 * 1024
+# A tag still open after this many bytes is not in any sheet a spreadsheet wrote: parse that sheet instead.
+_MAX_OPEN_TAG: Final = 1024 * 1024
+# Where calamine finds a worksheet: the workbook's relationship target under xl/worksheets/, any case.
+_SHEET_FOLDER: Final = "xl/worksheets/"
+_MAIN_NS: Final = _XLSX_NS[1:-1]
+# A cell position calamine reads has any number of letters and digits; past these it is far beyond the budget.
+_FAR_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+_ROW_REF = re.compile(r"[A-Za-z]*([0-9]+)")
+_WS = rb"[ \t\r\n]"
+# Start tags of cells and dimensions, with or without a namespace prefix.  (In well-formed XML every
+# "<" outside comments, CDATA and processing instructions starts a tag; the scan leaves sheets holding
+# any of those, or anything else it does not read exactly, to the parser.)
+_PREFIX = rb"(?:[^<>/:!?=\"' \t\r\n]+:)"
+_HAS_PREFIX = re.compile(rb":(?:c|dimension)" + _WS.replace(b"]", b"/>]"))
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml(" + _WS + rb"[^<>]*?)?\?>")
+_ENCODING = re.compile(rb"encoding" + _WS + rb"*=" + _WS + rb"*[\"']([^\"']*)[\"']")
+_ATTRIBUTE = re.compile(rb"([^ \t\r\n=]+)" + _WS + rb"*=" + _WS + rb"*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _tag_patterns(prefix: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes], re.Pattern[bytes]]:
+    """(cell, dimension start, whole dimension tag): a cell's first attribute ``r`` in either quote style
+    is captured when it is a plain reference; any other cell start tag matches with empty groups."""
+    cell = re.compile(
+        rb"<"
+        + prefix
+        + rb"c(?:"
+        + _WS
+        + rb"+r"
+        + _WS
+        + rb"*="
+        + _WS
+        + rb"*([\"'])([A-Za-z]{1,4})([0-9]{1,9})\1|[ \t\r\n/>])"
+    )
+    dimension = re.compile(rb"<" + prefix + rb"dimension[ \t\r\n/>]")
+    whole = re.compile(
+        rb"<"
+        + prefix
+        + rb"dimension((?:"
+        + _WS
+        + rb"+[^ \t\r\n=/>]+"
+        + _WS
+        + rb"*="
+        + _WS
+        + rb"*(?:\"[^\"]*\"|'[^']*'))*)"
+        + _WS
+        + rb"*/?>"
+    )
+    return cell, dimension, whole
+
+
+_PLAIN_TAGS = _tag_patterns(b"")
+_PREFIXED_TAGS = _tag_patterns(_PREFIX + b"?")
+
+
+class _NotPlain(Exception):
+    """The byte scan met something it does not read exactly (a comment, a cell without a plain ``r``...)."""
+
+
+def _see_dimension(path: Path, ref: str) -> None:
+    """Refuse a sheet whose ``<dimension ref>`` claims more than the budget (as it always has been read)."""
+    m = _REF.fullmatch(ref.split(":")[-1].replace("$", ""))
+    if m:
+        _Extent(path).see(int(m.group(2)), _column_number(m.group(1)), claimed=True)
+
+
+def _far_position(ref: str) -> tuple[int, int] | None:
+    """(row, column) of a cell reference as calamine reads it, capped far beyond the budget; None if it is none."""
+    m = _FAR_REF.fullmatch(ref)
+    if not m:
+        return None
+    letters, digits = m.group(1), m.group(2).lstrip("0") or "0"
+    column = _column_number(letters) if len(letters) <= 6 else 26**6
+    return (int(digits) if len(digits) <= 12 else 10**12), column
+
+
+def _scan_region(path: Path, data: bytes, extent: _Extent) -> None:
+    """Measure the cells and dimensions in ``data``: whole tags of well-formed sheet XML, no comments or CDATA.
+
+    Every cell must carry a plain ``r`` as its first attribute; otherwise
+    :class:`_NotPlain` hands the sheet to :func:`_parse_sheet_part`.
+    """
+    cell, dimension, whole = _PREFIXED_TAGS if _HAS_PREFIX.search(data) else _PLAIN_TAGS
+    cells = cell.findall(data)
+    if (b"", b"", b"") in cells:
+        raise _NotPlain
+    if dimension.search(data):
+        tags = whole.findall(data)
+        if len(tags) != len(dimension.findall(data)):
+            raise _NotPlain
+        for attributes in tags:
+            for name, double, single in _ATTRIBUTE.findall(attributes):
+                value = double or single
+                if b"&" in value:
+                    raise _NotPlain
+                if name == b"ref":
+                    _see_dimension(path, value.decode("ascii", "replace"))
+    if not cells:
+        return
+    rows = max(map(int, map(itemgetter(2), cells)))
+    columns = max(_column_number(letters.decode()) for letters in set(map(itemgetter(1), cells)))
+    if (
+        rows > MAX_SHEET_ROWS
+        or columns > MAX_SHEET_COLUMNS
+        or max(rows, extent.rows) * max(columns, extent.columns) > MAX_CELLS
+    ):
+        for _, letters, digits in cells:  # name the first cell past the budget, in the sheet's order
+            extent.see(int(digits), _column_number(letters.decode()))
+    extent.see(rows, columns)
+
+
+def _scan_sheet_part(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent:
+    """Measure one sheet part by scanning its bytes: the fast path of :func:`_check_xlsx_extent`.
+
+    expat checks the XML is well formed (as the parser always did), without
+    building anything; a compiled pattern reads each cell's ``r`` from its
+    start tag.  Raises :class:`_NotPlain` for a sheet this cannot read exactly.
+    """
+    extent = _Extent(path)
+    wellformed = expat.ParserCreate(None, "}")
+    carry = b""
+    first = True
+    with z.open(info) as f:
+        while chunk := f.read(_XML_CHUNK):
+            data = carry + chunk
+            if first:
+                first = False
+                declared = _DECLARATION.match(data)
+                if declared:
+                    encoding = _ENCODING.search(declared.group(0))
+                    if encoding and encoding.group(1).lower() != b"utf-8":
+                        raise _NotPlain
+                    data = data[declared.end() :]
+            # Comments, CDATA, processing instructions, a DTD (before expat expands any entity), or
+            # an encoding other than UTF-8: the parser reads those.
+            if b"<!" in data or b"<?" in data or b"\x00" in data:
+                raise _NotPlain
+            wellformed.Parse(chunk, False)
+            # Everything before the last "<" is whole tags; so is the rest once that tag has closed.
+            last = data.rfind(b"<")
+            if last == -1 or data.find(b">", last) != -1:
+                carry = b""
+            else:
+                data, carry = data[:last], data[last:]
+                if len(carry) > _MAX_OPEN_TAG:
+                    raise _NotPlain
+            _scan_region(path, data, extent)
+    wellformed.Parse(b"", True)
+    _scan_region(path, carry, extent)
+    return extent
+
+
+def _parse_sheet_part(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Extent:
+    """Measure one sheet part with the XML parser: for sheets the byte scan does not read exactly.
+
+    Each cell is measured twice and the larger counts: as the parser always
+    did (main-namespace elements; a cell without ``r`` is the next column, a
+    row without ``r`` the next row), and as calamine reads it (any namespace
+    prefix; a row ends where ``</row>`` is, outside a cell; any length of
+    reference).  A document type declaration is refused: entities and a
+    parser that reads it differently are ways to hide cells.
+    """
+    extent = _Extent(path)
+    row = column = 0  # as the parser always read the sheet
+    calamine_row = calamine_column = 1  # where calamine puts the next cell without "r" (at least)
+    inside_cell = 0
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal row, column, calamine_row, calamine_column, inside_cell
+        ns, _, local = name.rpartition("}")
+        main = ns == _MAIN_NS
+        if local == "dimension":
+            _see_dimension(path, attributes.get("ref") or "")
+        elif local == "row":
+            r = attributes.get("r")
+            if main:
+                row = int(r) if r and r.isdigit() else row + 1
+                column = 0
+            m = _ROW_REF.fullmatch(r or "")
+            if m:
+                calamine_row = max(calamine_row, int(m.group(1)) if len(m.group(1)) <= 12 else 10**12)
+        elif local == "c":
+            r = attributes.get("r") or ""
+            if main:
+                m = _REF.fullmatch(r)
+                column = _column_number(m.group(1)) if m else column + 1
+                extent.see(int(m.group(2)) if m else max(row, 1), column)
+            at = _far_position(r)
+            if at is None:
+                at = (calamine_row, calamine_column)
+            extent.see(*at)
+            calamine_column = max(calamine_column, at[1] + 1)
+            inside_cell += 1
+
+    def end(name: str) -> None:
+        nonlocal calamine_row, calamine_column, inside_cell
+        local = name.rpartition("}")[2]
+        if local == "row":
+            calamine_row += 1
+            if not inside_cell:
+                calamine_column = 1
+        elif local == "c":
+            inside_cell = max(0, inside_cell - 1)
+
+    def doctype(*_: object) -> None:
+        raise _refuse(path, "holds a document type declaration, which a spreadsheet does not write")
+
+    parser = expat.ParserCreate(None, "}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = doctype
+    with z.open(info) as f:
+        while chunk := f.read(_XML_CHUNK):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+    return extent
+
+
 def _check_xlsx_extent(path: Path) -> None:
     """Refuse an XLSX whose sheets claim or hold more cells than the budget, before calamine reads them.
 
-    The ``<dimension ref>`` is checked, then (because a file can lie about it)
-    the position of every cell as the sheet XML streams past.
+    Every part calamine could read as a worksheet is measured (any member
+    under ``xl/worksheets/``, in any case, each copy of a repeated name): the
+    ``<dimension ref>`` is checked, then (because a file can lie about it) the
+    position of every cell.  A plain sheet (every cell with its ``r``, no
+    comments or CDATA) is measured by scanning its bytes; any other by the
+    XML parser (:func:`_parse_sheet_part`).  Either way the XML must be well
+    formed, as it always had to be.
     """
     try:
         with zipfile.ZipFile(path) as z:
-            for name in (n for n in z.namelist() if _SHEET_PART.fullmatch(n)):
-                extent = _Extent(path)
-                row = 0
-                column = 0
-                sheet_data: ElementTree.Element | None = None
-                for event, elem in _stream(z, name):
-                    tag = elem.tag
-                    if event == "start":
-                        if tag == _XLSX_NS + "dimension":
-                            last = (elem.get("ref") or "").split(":")[-1]
-                            m = _REF.fullmatch(last.replace("$", ""))
-                            if m:
-                                _Extent(path).see(int(m.group(2)), _column_number(m.group(1)), claimed=True)
-                        elif tag == _XLSX_NS + "sheetData":
-                            sheet_data = elem
-                        elif tag == _XLSX_NS + "row":
-                            r = elem.get("r")
-                            row = int(r) if r and r.isdigit() else row + 1
-                            column = 0
-                        elif tag == _XLSX_NS + "c":
-                            m = _REF.fullmatch(elem.get("r") or "")
-                            column = _column_number(m.group(1)) if m else column + 1
-                            extent.see(int(m.group(2)) if m else max(row, 1), column)
-                    elif tag == _XLSX_NS + "row" and sheet_data is not None:
-                        sheet_data.remove(elem)
-                    elif tag != _XLSX_NS + "c" and sheet_data is None:
-                        elem.clear()
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, EOFError) as e:
+            for info in z.infolist():
+                if info.is_dir() or not info.filename.replace("\\", "/").lower().startswith(_SHEET_FOLDER):
+                    continue
+                try:
+                    _scan_sheet_part(path, z, info)
+                except _NotPlain:
+                    _parse_sheet_part(path, z, info)
+    except expat.ExpatError as e:
+        raise _refuse(path, "looks like an Excel file but could not be read (ParseError)") from e
+    except (zipfile.BadZipFile, zlib.error, KeyError, ValueError, EOFError) as e:
         raise _refuse(path, f"looks like an Excel file but could not be read ({type(e).__name__})") from e
 
 

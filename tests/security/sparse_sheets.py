@@ -97,3 +97,38 @@ def repeated_ods(path: Path, *, rows_repeated: int, columns_repeated: int) -> Pa
         z.writestr("META-INF/manifest.xml", _ODS_MANIFEST)
         z.writestr("content.xml", content)
     return path
+
+
+_SHEET_HEAD = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+def sheet_xml(body: str, *, head: str = _SHEET_HEAD, declaration: str | None = None) -> str:
+    """A worksheet whose ``<sheetData>`` holds ``body`` exactly as given (rows, cells, comments, anything)."""
+    prolog = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' if declaration is None else declaration
+    return f"{prolog}{head}<sheetData>{body}</sheetData></worksheet>"
+
+
+def raw_xlsx(
+    path: Path,
+    sheet: str | bytes,
+    *,
+    member: str = "xl/worksheets/sheet1.xml",
+    target: str = "worksheets/sheet1.xml",
+    extra: dict[str, str | bytes] | None = None,
+) -> Path:
+    """An XLSX whose one worksheet is ``sheet`` byte for byte, stored as zip member ``member``.
+
+    ``target`` is where the workbook's relationship says the sheet is (a reader
+    finds it there, matching member names without regard to case); ``extra``
+    adds more members (a second copy of a name, say).
+    """
+    rels = _WORKBOOK_RELS.replace("worksheets/sheet1.xml", target)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", rels)
+        z.writestr(member, sheet)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return path
