@@ -135,14 +135,14 @@ def run(size: int, profile: Path | None) -> int:
                 ]
                 print(f"profiling the pull with py-spy into {out}")
             with (
-                tempfile.TemporaryFile() as out,
-                subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=REPO) as proc,
+                tempfile.TemporaryFile() as output,
+                subprocess.Popen(cmd, stdout=output, stderr=subprocess.STDOUT, cwd=REPO) as proc,
                 TreeRss(proc.pid) as rss,
             ):
                 returncode = proc.wait(timeout=1800)
                 if returncode != 0:
-                    out.seek(0)
-                    print(out.read().decode(errors="replace"), file=sys.stderr)
+                    output.seek(0)
+                    print(output.read().decode(errors="replace"), file=sys.stderr)
                     raise SystemExit(f"the pulling process failed ({returncode})")
         figures = json.loads((puller.directory / "figures.json").read_text())
         if figures["error"] or figures["merged"] != size:
