@@ -201,7 +201,10 @@ def init(
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Processes answering on the port (default: one per core); one of them runs sync, import and jobs.",
+    help=(
+        "Processes answering on the port (default: one per core). With 2 or more, one more process runs sync, "
+        "import and jobs at lower priority and answers nothing; with 1, that one process does both."
+    ),
 )
 @friendly
 def serve(directory: Path, host: str | None, port: int | None, public: bool, workers: int | None) -> None:

@@ -376,23 +376,36 @@ CANDIDATE_CACHE_SECONDS: Final = 60.0
 CANDIDATE_CACHE_BYTES: Final = 48 * 1024 * 1024  # across every filter and database in this process
 _CAND_OVERHEAD: Final = 200  # bytes a candidate costs besides its name and schedule text
 _NOWHERE: Final = Place("", "outcode", 0.0, 0.0, "")  # "remote" ignores where it is
+# Up to this many listings written since (or half the set held, if more), an online set takes in
+# just those: at 100,000 listings reading 20,000 changed rows costs about half a full read.
+REMOTE_WINDOW: Final = 5000
 
 
 def _size(found: list[_Cand]) -> int:
     return sum(_CAND_OVERHEAD + len(c.name) + len(c.schedule or "") for c in found)
 
 
-def _changed_since(conn: sqlite3.Connection, version: int, limit: int) -> list[int] | None:
-    """Rowids of listings written after change ``version``; ``None`` if any was deleted or there are
-    more than ``limit`` (a full read is then as cheap)."""
+def _changed_since(conn: sqlite3.Connection, version: int, limit: int) -> tuple[list[int], bool] | None:
+    """Rowids of listings written after change ``version``, and whether any listing was deleted since;
+    ``None`` if more than ``limit`` changed (a full read is then as cheap)."""
     rows = conn.execute(
         "SELECT l.rowid, v.deleted FROM versions v LEFT JOIN listings l ON l.publisher = v.publisher AND l.id = v.id "
         "WHERE v.change > ? LIMIT ?",
         (version, limit + 1),
     ).fetchall()
-    if len(rows) > limit or any(deleted or rowid is None for rowid, deleted in rows):
+    if len(rows) > limit:
         return None
-    return [rowid for rowid, _ in rows]
+    return [rowid for rowid, _ in rows if rowid is not None], any(deleted or rowid is None for rowid, deleted in rows)
+
+
+def _existing(conn: sqlite3.Connection, rowids: list[int]) -> set[int]:
+    """Those of ``rowids`` that are still listings (a deleted listing's rowid is gone; a reused one
+    belongs to a listing written since, which the caller reads again)."""
+    found = conn.execute(
+        "SELECT value FROM json_each(?) WHERE value IN (SELECT rowid FROM listings)",
+        (msgspec.json.encode(rowids).decode(),),
+    )
+    return {int(r[0]) for r in found}
 
 
 def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> list[_Cand]:
@@ -421,10 +434,12 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
     found: list[_Cand] | None = None
     built = time.monotonic()
     if held is not None and fresh and not filters.words and held.version < version:
-        changed = _changed_since(conn, held.version, max(1000, len(held.found) // 4))
-        if changed is not None:
+        since = _changed_since(conn, held.version, max(REMOTE_WINDOW, len(held.found) // 2))
+        if since is not None:
+            changed, deletions = since
             gone = set(changed)
-            kept = [c for c in held.found if c.rowid not in gone]
+            alive = _existing(conn, [c.rowid for c in held.found]) if deletions else None
+            kept = [c for c in held.found if c.rowid not in gone and (alive is None or c.rowid in alive)]
             again = _fetch(conn, filters, _NOWHERE, now, "remote", only=changed) if changed else []
             found = list(heapq.merge(kept, again, key=lambda c: (c.rank, c.name.casefold(), c.rowid)))
             built = held.built  # still read in full once a minute
@@ -1179,30 +1194,47 @@ def _topic_hits(conn: sqlite3.Connection, topics: tuple[str, ...]) -> set[int]:
     return out
 
 
-_AREAS: dict[tuple[str, Any], dict[int, tuple[str, ...]]] = {}
+_AREAS: dict[str, tuple[int, dict[int, tuple[str, ...]]]] = {}  # database -> (its last change, the areas)
 _AREAS_LOCK = threading.Lock()
+# Up to this many listings written since, service areas are read for those alone (a full read costs
+# about as much as reading 20,000-50,000 changed rows at 100,000 listings).
+AREAS_WINDOW: Final = 20_000
+_AREAS_SQL: Final = (
+    "SELECT rowid, json_extract(payload, '$.service_area') FROM listings "
+    "WHERE instr(payload, '\"service_area\"') > 0 AND status != 'closed'"
+)
 
 
 def _service_areas(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
-    """Rowid → service area for the listings that have one, read once per change of the directory."""
-    version = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    """Rowid → service area for the listings that have one.
+
+    Read in full once, then kept current from the listings written since (:func:`_changed_since`):
+    reading every payload again per change of the directory is what made place searches slow
+    while a sync commits a page every fraction of a second.
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key = 'last_change'").fetchone()
+    version = int(row[0]) if row is not None else 0
     db = conn.execute("PRAGMA database_list").fetchone()[2] or str(id(conn))
-    key = (db, version)
     with _AREAS_LOCK:
-        held = _AREAS.get(key)
-    if held is not None:
-        return held
-    found = {
-        int(rowid): tuple(str(a) for a in msgspec.json.decode(areas))
-        for rowid, areas in conn.execute(
-            "SELECT rowid, json_extract(payload, '$.service_area') FROM listings "
-            "WHERE instr(payload, '\"service_area\"') > 0 AND status != 'closed'"
+        held = _AREAS.get(db)
+    if held is not None and held[0] == version:
+        return held[1]
+    since = _changed_since(conn, held[0], AREAS_WINDOW) if held is not None and held[0] < version else None
+    if since is not None and held is not None:
+        changed, deletions = since
+        gone = set(changed)
+        alive = _existing(conn, list(held[1])) if deletions else None
+        found = {k: v for k, v in held[1].items() if k not in gone and (alive is None or k in alive)}
+        rows = conn.execute(
+            _AREAS_SQL + " AND rowid IN (SELECT value FROM json_each(?))", (msgspec.json.encode(changed).decode(),)
         )
-        if areas
-    }
+    else:
+        found, rows = {}, conn.execute(_AREAS_SQL)
+    for rowid, areas in rows:
+        if areas:
+            found[int(rowid)] = tuple(str(a) for a in msgspec.json.decode(areas))
     with _AREAS_LOCK:
-        _AREAS.clear()
-        _AREAS[key] = found
+        _AREAS[db] = (version, found)
     return found
 
 

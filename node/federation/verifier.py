@@ -21,10 +21,11 @@ from typing import Any
 
 import msgspec
 
+from node.storage.ledger import landing
 from protocol import envelope as dsse
 from protocol.errors import FromTheFuture, InvalidFeed, SignpostError, UnknownKey
 from protocol.keylog import KeyLog, verify_keylog
-from protocol.records import Record, Tombstone
+from protocol.records import Tombstone
 from protocol.verify import Opened, open_record
 
 __all__ = ["ItemIn", "Outcome", "check_item", "check_batch", "Verifier", "POOL_THRESHOLD"]
@@ -44,7 +45,8 @@ class ItemIn:
     raw: bytes
 
 
-# ("ok", index, opened) | ("future", index, rev, message) | ("unknown" | "rejected", index, reason, message)
+# ("ok", index, Opened or, from a worker, Landing) | ("future", index, rev, message)
+# | ("unknown" | "rejected", index, reason, message)
 Outcome = tuple[Any, ...]
 
 
@@ -122,7 +124,9 @@ _LOGS: dict[bytes, KeyLog] = {}  # per worker process: key logs already verified
 def _worker_batch(
     logs: dict[str, bytes], batch: list[tuple[int, str, str, str, bytes]], now_us: int
 ) -> list[tuple[object, ...]]:
-    """Runs in a worker: check a batch, return plain tuples (the verified payload bytes, not structs)."""
+    """Runs in a worker: check a batch; each verified version comes back as its :class:`Landing`
+    (its listings row made here, from the struct this worker decoded), so the pulling process
+    never decodes a payload again."""
     keylogs = {}
     for publisher, data in logs.items():
         log = _LOGS.get(data)
@@ -131,27 +135,11 @@ def _worker_batch(
         keylogs[publisher] = log
     results: list[tuple[object, ...]] = []
     for outcome in check_batch((ItemIn(*b) for b in batch), keylogs, now_us=now_us):
-        if outcome[0] == "ok":
-            opened: Opened = outcome[2]
-            tomb = isinstance(opened.version, Tombstone)
-            results.append(("ok", outcome[1], opened.body, opened.digest, opened.keyid, tomb))
-        else:
-            results.append(outcome)
+        results.append(("ok", outcome[1], landing(outcome[2])) if outcome[0] == "ok" else outcome)
     return results
 
 
-# The worker checked the payload in full; here its bytes only need turning back into the struct.
-_RECORD = msgspec.json.Decoder(Record)
-_TOMBSTONE = msgspec.json.Decoder(Tombstone)
 _ENCODE = msgspec.json.Encoder()
-
-
-def _from_worker(result: tuple[object, ...]) -> Outcome:
-    if result[0] != "ok":
-        return result
-    _, index, body, digest, keyid, tomb = result
-    version = (_TOMBSTONE if tomb else _RECORD).decode(body)  # type: ignore[arg-type]
-    return ("ok", index, Opened(version=version, body=body, digest=digest, keyid=keyid))  # type: ignore[arg-type]
 
 
 class Verifier:
@@ -186,7 +174,7 @@ class Verifier:
         ]
         out: list[Outcome] = []
         for chunk in await asyncio.gather(*futures):
-            out.extend(_from_worker(r) for r in chunk)
+            out.extend(chunk)
         return out
 
     def close(self) -> None:

@@ -7,8 +7,9 @@ records and the cursor that covers them commit together (spec §5, §6).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -17,10 +18,12 @@ from node.storage.store import get_meta, request_scrub, set_meta
 from protocol import envelope as dsse
 from protocol.keylog import KeyLog, verify_keylog
 from protocol.merge import Decision, Held, decide
-from protocol.records import Record, Tombstone
+from protocol.records import Record
 from protocol.verify import Opened
 
 __all__ = [
+    "Landing",
+    "landing",
     "apply_version",
     "apply_versions",
     "exposed",
@@ -46,6 +49,37 @@ def last_change(conn: sqlite3.Connection) -> int:
     return int(get_meta(conn, "last_change") or 0)
 
 
+class Landing(NamedTuple):
+    """What merging a verified version needs, derived from it once (by :func:`landing`).
+
+    A pull derives it in the verifier worker that decoded the payload
+    (node.federation.verifier), so the pulling process never decodes a
+    payload a second time; a plain tuple, so it crosses processes cheaply.
+    """
+
+    publisher: str
+    id: str
+    kind: str
+    rev: int
+    digest: bytes
+    keyid: str
+    row: tuple[object, ...] | None  # the listings row (node.storage.index.listing_row); None for a tombstone
+    payload: str | None  # the record's payload JSON; None for a tombstone
+    exposed: frozenset[tuple[str, str]]  # what it makes public about where and whom (:func:`exposed`)
+
+
+def landing(opened: Opened) -> Landing:
+    """The :class:`Landing` of a verified version."""
+    v = opened.version
+    if isinstance(v, Record):
+        payload = opened.body.decode("utf-8")
+        shown = frozenset(exposed(msgspec.to_builtins({"location": v.location, "contact": v.contact})))
+        return Landing(
+            v.publisher, v.id, v.kind, v.rev, opened.digest, opened.keyid, listing_row(v, payload), payload, shown
+        )
+    return Landing(v.publisher, v.id, v.kind, v.rev, opened.digest, opened.keyid, None, None, frozenset())
+
+
 def apply_version(
     conn: sqlite3.Connection, opened: Opened, envelope: bytes, *, via: str | None, now_us: int
 ) -> Decision:
@@ -54,20 +88,21 @@ def apply_version(
 
 
 def apply_versions(
-    conn: sqlite3.Connection, batch: list[tuple[Opened, bytes]], *, via: str | None, now_us: int
+    conn: sqlite3.Connection, batch: Sequence[tuple[Opened | Landing, bytes]], *, via: str | None, now_us: int
 ) -> list[Decision]:
     """Merge a page of verified versions, in order, with a few statements for the whole page.
 
     Each version is decided against what is held (or against an earlier
     version of the same record in this batch); the winners get consecutive
     change numbers in batch order, so the feed shows them in the order they
-    arrived.
+    arrived.  A version comes as its :class:`Opened` or, already derived, its :class:`Landing`.
     """
+    lands = [(x if isinstance(x, Landing) else landing(x), envelope) for x, envelope in batch]
     held: dict[tuple[str, str], tuple[int | None, Held]] = {}
     old_payloads: dict[tuple[str, str], str] = {}
     by_publisher: dict[str, list[str]] = {}
-    for opened, _ in batch:
-        by_publisher.setdefault(opened.version.publisher, []).append(opened.version.id)
+    for land, _ in lands:
+        by_publisher.setdefault(land.publisher, []).append(land.id)
     for publisher, ids in by_publisher.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -82,32 +117,31 @@ def apply_versions(
                 if payload is not None:
                     old_payloads[(publisher, rid)] = payload
     decisions: list[Decision] = []
-    winners: dict[tuple[str, str], tuple[Opened, bytes]] = {}
+    winners: dict[tuple[str, str], tuple[Landing, bytes]] = {}
     old_changes: list[int] = []
     equivocations = []
     scrub = False
-    for opened, envelope in batch:
-        v = opened.version
-        key = (v.publisher, v.id)
+    for land, envelope in lands:
+        key = (land.publisher, land.id)
         change, current = held.get(key, (None, None))
-        decision = decide(current, Held(v.rev, opened.digest))
+        decision = decide(current, Held(land.rev, land.digest))
         decisions.append(decision)
         if decision.equivocation and current is not None:
-            kept, other = (opened.digest, current.digest) if decision.store else (current.digest, opened.digest)
-            equivocations.append((v.publisher, v.id, v.rev, kept, other, now_us))
+            kept, other = (land.digest, current.digest) if decision.store else (current.digest, land.digest)
+            equivocations.append((land.publisher, land.id, land.rev, kept, other, now_us))
         if not decision.store:
             continue
-        if isinstance(v, Tombstone) and (change is not None or key in winners):
+        if land.payload is None and (change is not None or key in winners):
             scrub = True  # a live record's text is being deleted
-        elif isinstance(v, Record) and key in old_payloads and withdrawn(old_payloads[key], v):
+        elif land.payload is not None and key in old_payloads and _withdraws(old_payloads[key], land.exposed):
             scrub = True  # a public place or contact is being made private: as thorough as a deletion
         if change is not None:
             old_changes.append(change)
         winners.pop(key, None)
-        winners[key] = (opened, envelope)
-        held[key] = (None, Held(v.rev, opened.digest))
-        if isinstance(v, Record):
-            old_payloads[key] = opened.body.decode("utf-8")
+        winners[key] = (land, envelope)
+        held[key] = (None, Held(land.rev, land.digest))
+        if land.payload is not None:
+            old_payloads[key] = land.payload
         else:
             old_payloads.pop(key, None)
     if equivocations:
@@ -127,16 +161,27 @@ def apply_versions(
     rows = []
     listings = []
     gone = []
-    for change, (opened, envelope) in enumerate(winners.values(), start=first):
-        v = opened.version
-        deleted = isinstance(v, Tombstone)
+    for change, (land, envelope) in enumerate(winners.values(), start=first):
+        deleted = land.row is None
         rows.append(
-            (change, v.publisher, v.id, v.kind, v.rev, opened.digest, int(deleted), opened.keyid, envelope, via, now_us)
+            (
+                change,
+                land.publisher,
+                land.id,
+                land.kind,
+                land.rev,
+                land.digest,
+                int(deleted),
+                land.keyid,
+                envelope,
+                via,
+                now_us,
+            )
         )
-        if isinstance(v, Record):
-            listings.append(listing_row(v, opened.body.decode("utf-8")))
+        if land.row is not None:
+            listings.append(land.row)
         else:
-            gone.append((v.publisher, v.id))
+            gone.append((land.publisher, land.id))
     conn.executemany(
         """INSERT INTO versions (change, publisher, id, kind, rev, digest, deleted, keyid, envelope, via, received)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -178,10 +223,13 @@ def withdrawn(old_payload: str, new: Record) -> bool:
     ``secure_delete`` zeroes the replaced row, and :func:`node.storage.store.scrub` merges
     the search index and truncates the WAL, which would otherwise keep the old text.
     """
+    return _withdraws(old_payload, exposed(msgspec.to_builtins({"location": new.location, "contact": new.contact})))
+
+
+def _withdraws(old_payload: str, new: set[tuple[str, str]] | frozenset[tuple[str, str]]) -> bool:
+    """Whether ``old_payload`` published a place or contact detail missing from ``new`` (:func:`exposed`)."""
     old = exposed(_PAYLOAD.decode(old_payload))
-    if not old:
-        return False
-    return not old <= exposed(msgspec.to_builtins({"location": new.location, "contact": new.contact}))
+    return bool(old) and not old <= new
 
 
 def purge_revoked(conn: sqlite3.Connection, publisher: str, revoked: frozenset[str]) -> int:

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from node.storage.ledger import apply_version, apply_versions
+from node.storage.ledger import Landing, apply_version, apply_versions
 from protocol.verify import Opened
 
 __all__ = [
@@ -69,9 +69,10 @@ class Quarantined(NamedTuple):
 @dataclass
 class VerifiedPage:
     """One feed page after verification: the versions to merge (with their envelopes as
-    received), the refusals, and the versions held until their date arrives."""
+    received, as verified or already derived for the merge), the refusals, and the versions held until
+    their date arrives."""
 
-    opened: list[tuple[Opened, bytes]] = field(default_factory=list)
+    opened: list[tuple[Opened | Landing, bytes]] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
 

@@ -1,16 +1,22 @@
-"""``signpost serve --workers N``: N processes answer on one port, one of them runs the jobs.
+"""``signpost serve --workers N``: N reader processes answer on one port; the process the command started runs the jobs.
 
 Python runs one request's search at a time per process, so one process uses one
-core however many it has.  Here every worker binds its own socket to the same
+core however many it has.  Here every reader binds its own socket to the same
 address with ``SO_REUSEPORT`` and the kernel spreads new connections across
 them; all open the one SQLite file (WAL: readers never wait for the writer,
 and the few writes a reader process makes, such as a console sign-in or a
-report, take the file's write lock in turn).  Exactly one process, the one
-started by the command, pulls peers, imports the published sheet and runs the
-scheduled jobs (node.web.jobs.RUNS_JOBS); the others only answer requests, so
-no pull or import ever runs twice.  The reader processes die with it
-(``PR_SET_PDEATHSIG``) and are stopped when it stops.  See docs/configuration.md
-("Serving a national directory").
+report, take the file's write lock in turn).
+
+Exactly one process, the one started by the command, pulls peers, imports the
+published sheet and runs the scheduled jobs (node.web.jobs.RUNS_JOBS), so no
+pull or import ever runs twice.  With N >= 2 it answers no requests and runs at
+a lower CPU priority (:data:`JOBS_NICE`, inherited by its verifier workers): an
+ingest's verification and merging then take only the CPU the readers leave, and
+no search waits behind a merge for Python's GIL.  Its socket is bound but never
+listens, so it holds the port and the kernel gives it no connections.  A reader
+that exits is started again; the readers die with it (``PR_SET_PDEATHSIG``) and
+are stopped when it stops.  ``--workers 1`` is one process that does both, at
+normal priority.  See docs/configuration.md ("Serving a national directory").
 """
 
 from __future__ import annotations
@@ -18,20 +24,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 from aiohttp import web
 
 from node.core.config import Config
 
-__all__ = ["default_workers", "listening_socket", "run", "reader_main", "stop_processes", "die_with_parent"]
+__all__ = [
+    "JOBS_NICE",
+    "default_workers",
+    "listening_socket",
+    "run",
+    "reader_main",
+    "stop_processes",
+    "die_with_parent",
+]
 
 _PR_SET_PDEATHSIG = 1
+# How much lower the jobs process runs than the readers (nice values, 0..19): the kernel then gives
+# readers about ten times its share of a busy core (docs/configuration.md).
+JOBS_NICE: Final = 10
+# A reader that exits is started again, at most once this often (a reader that cannot start does not spin).
+RESTART_EVERY_S: Final = 5.0
 
 
 def default_workers() -> int:
@@ -42,15 +64,22 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket that other processes may bind to the same address (``SO_REUSEPORT``)."""
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` that other processes may bind too (``SO_REUSEPORT``); not listening,
+    so the kernel gives it no connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(1024)
     sock.setblocking(False)
+    return sock
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket that other processes may bind to the same address (``SO_REUSEPORT``)."""
+    sock = bound_socket(host, port)
+    sock.listen(1024)
     return sock
 
 
@@ -83,22 +112,67 @@ def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def lower_priority(by: int = JOBS_NICE) -> None:
+    """Run this process (and the processes it starts from now on) ``by`` nice levels lower."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(by)
+
+
 def run(config: Config, directory: Path, host: str, port: int, workers: int) -> None:
-    """Serve on ``host:port`` (checked by ``signpost serve``): this process and ``workers - 1`` readers."""
+    """Serve on ``host:port`` (checked by ``signpost serve``).
+
+    One worker: this process answers and runs the jobs.  More: ``workers`` reader processes answer,
+    and this one runs the jobs at lower priority and answers nothing (the module docstring).
+    """
     from node.web.app import create_app
 
-    sock = listening_socket(host, port)
-    bound = sock.getsockname()[1]
-    readers = start_readers(directory, host, bound, workers - 1) if workers > 1 else []
+    if workers <= 1:
+        sock = listening_socket(host, port)
+        print(
+            f"1 process on http://{host}:{sock.getsockname()[1]} ({os.getpid()}): answers requests and "
+            "runs sync, import and scheduled jobs.",
+            file=sys.stderr,
+        )
+        serve(create_app(config), sock)
+        return
+    held = bound_socket(host, port)  # holds the port (and learns it, for port 0) without taking connections
+    bound = held.getsockname()[1]
+    readers = start_readers(directory, host, bound, workers)
+    lower_priority()  # after the readers started: they keep the normal priority
     print(
-        f"{workers} process{'es' if workers != 1 else ''} on http://{host}:{bound}; this one ({os.getpid()}) "
-        "runs sync, import and scheduled jobs.",
+        f"{workers} reader processes on http://{host}:{bound}; this one ({os.getpid()}) "
+        f"runs sync, import and scheduled jobs at lower priority (nice +{JOBS_NICE}) and answers no requests.",
         file=sys.stderr,
     )
     try:
-        serve(create_app(config), sock)
+        asyncio.run(_run_jobs(create_app(config), readers, functools.partial(start_readers, directory, host, bound, 1)))
     finally:
         stop_processes(readers)
+        held.close()
+
+
+async def _run_jobs(
+    app: web.Application,
+    readers: list[subprocess.Popen[bytes]],
+    start_one: Callable[[], list[subprocess.Popen[bytes]]],
+) -> None:
+    """Start ``app`` (its jobs run in its cleanup contexts) without serving it; start again any reader that exits."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RESTART_EVERY_S)
+            for k, proc in enumerate(readers):
+                if not stop.is_set() and proc.poll() is not None:
+                    print(f"Reader process {proc.pid} exited ({proc.returncode}); starting another.", file=sys.stderr)
+                    readers[k] = start_one()[0]
+    finally:
+        await runner.cleanup()
 
 
 async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:

@@ -14,7 +14,8 @@ measured on one core over the very envelopes the peer serves
 (``protocol.keys.verify`` of each PAE, keys parsed once).
 
 Goal (docs/benchmarks.md): end-to-end records/s at least 0.6 of bare verify/s, and
-peak RSS under 200 MB.  ``--profile DIR`` runs the pulling process under
+peak RSS under 200 MB, counting the pulling process and its verifier workers together
+(sampled every 100 ms over the process tree).  ``--profile DIR`` runs the pulling process under
 py-spy (all threads) and writes a collapsed-stack file there.
 """
 
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from peers import REPO, build_peer, machine, serving_copy
+from peers import REPO, TreeRss, build_peer, machine, serving_copy
 
 GOAL_RATIO = 0.6
 GOAL_RSS_MB = 200.0
@@ -133,10 +134,16 @@ def run(size: int, profile: Path | None) -> int:
                     *cmd,
                 ]
                 print(f"profiling the pull with py-spy into {out}")
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=REPO)
-        if proc.returncode != 0:
-            print(proc.stdout, proc.stderr, file=sys.stderr)
-            raise SystemExit(f"the pulling process failed ({proc.returncode})")
+            with (
+                tempfile.TemporaryFile() as output,
+                subprocess.Popen(cmd, stdout=output, stderr=subprocess.STDOUT, cwd=REPO) as proc,
+                TreeRss(proc.pid) as rss,
+            ):
+                returncode = proc.wait(timeout=1800)
+                if returncode != 0:
+                    output.seek(0)
+                    print(output.read().decode(errors="replace"), file=sys.stderr)
+                    raise SystemExit(f"the pulling process failed ({returncode})")
         figures = json.loads((puller.directory / "figures.json").read_text())
         if figures["error"] or figures["merged"] != size:
             raise SystemExit(f"pull incomplete: {figures}")
@@ -149,13 +156,14 @@ def run(size: int, profile: Path | None) -> int:
         print(f"bare Ed25519 verify, one core, same {n} envelopes: {bare:,.0f} verifications/s")
         ratio = e2e / bare
         print(
-            f"peak RSS of the pulling process: {figures['rss_mb']:.0f} MB (goal < {GOAL_RSS_MB:.0f} MB: "
-            f"{'met' if figures['rss_mb'] < GOAL_RSS_MB else 'MISSED'})"
+            f"peak RSS of the pulling process with its verifier workers: {rss.peak_mb:.0f} MB "
+            f"(goal < {GOAL_RSS_MB:.0f} MB: {'met' if rss.peak_mb < GOAL_RSS_MB else 'MISSED'}); "
+            f"the pulling process alone {figures['rss_mb']:.0f} MB"
         )
         met = ratio >= GOAL_RATIO
         print(
             f"RESULT ingest: end-to-end/bare-verify = {e2e:,.0f}/{bare:,.0f} = {ratio:.2f} "
-            f"(goal >= {GOAL_RATIO}: {'met' if met else 'MISSED'}); peak RSS {figures['rss_mb']:.0f} MB"
+            f"(goal >= {GOAL_RATIO}: {'met' if met else 'MISSED'}); peak RSS {rss.peak_mb:.0f} MB with the workers"
         )
         return 0
     finally:

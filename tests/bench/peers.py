@@ -15,6 +15,7 @@ import os
 import platform
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ __all__ = [
     "serving_copy",
     "machine",
     "peak_rss_mb",
+    "TreeRss",
     "sign_listings",
     "Timer",
 ]
@@ -156,6 +158,51 @@ def machine() -> str:
 def peak_rss_mb(rusage: Any) -> float:
     """``ru_maxrss`` is in kilobytes on Linux."""
     return float(rusage.ru_maxrss) / 1024
+
+
+class TreeRss:
+    """Peak resident memory of a process and every process under it (a pull's verifier workers),
+    sampled every 100 ms from /proc (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree(self) -> list[int]:
+        pids, frontier = [self.pid], [self.pid]
+        while frontier:
+            p = frontier.pop()
+            try:
+                kids = [int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+            except OSError:
+                continue
+            pids += kids
+            frontier += kids
+        return pids
+
+    def sample(self) -> float:
+        total = 0.0
+        for p in self._tree():
+            try:
+                for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_mb = max(self.peak_mb, self.sample())
+
+    def __enter__(self) -> TreeRss:
+        self.peak_mb = self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @dataclass

@@ -248,9 +248,22 @@ def test_the_online_set_takes_in_new_writes_without_reading_everything_again(tmp
     assert again.total == 335
     remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "listing_facets" in sql]
     assert remote_reads and all("json_each" in sql for sql in remote_reads), remote_reads
-    # A deletion is read in full, and is gone.
+    # A deletion is taken in the same way (a peer's feed carries tombstones among its records), and is gone.
     node.delete("g0100")
-    assert search(conn, filters, place=place, now=now, limit=1000).total == 334
+    node.publish([_online(i) for i in range(340, 345)])
+    seen = _traced(conn)
+    after = search(conn, filters, place=place, now=now, limit=1000)
+    conn.set_trace_callback(None)
+    assert [h.record.id for h in after.items] == [f"g{i:04d}" for i in range(5, 345) if i != 100]
+    assert after.total == 339
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "listing_facets" in sql]
+    assert remote_reads and all("json_each" in sql for sql in remote_reads), remote_reads
+    # The newest listing deleted and another written: SQLite may give the new one the deleted one's rowid.
+    node.delete("g0344")
+    node.publish([("g9999", {"kind": "group", "name": "Aaa first online group", "delivery": "in_person"})])
+    node.publish([_online(9998)])
+    ids = [h.record.id for h in search(conn, filters, place=place, now=now, limit=1000).items]
+    assert ids == [f"g{i:04d}" for i in range(5, 344) if i != 100] + ["g9998"]
 
 
 def test_a_listing_rewritten_before_the_fill_stays_pending_once(scheduled: sqlite3.Connection) -> None:
@@ -263,3 +276,35 @@ def test_a_listing_rewritten_before_the_fill_stays_pending_once(scheduled: sqlit
         _add(conn, [_record("sp1:" + "s" * 26, 7777, name="Rewritten", schedule=schedule, rev=3_000_000 + n)])
     assert conn.execute("SELECT count(*) FROM listing_occurrences_pending").fetchone()[0] == 1
     assert "r7777" in _ids(conn, "today", NOW)[1]
+
+
+def test_service_areas_take_in_new_writes_without_reading_every_payload_again(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+
+    def online(i: int, *area: str) -> tuple[str, dict[str, Any]]:
+        rid, fields = _online(i)
+        return rid, {**fields, "service_area": list(area)} if area else fields
+
+    node.publish([online(0, "Leeds"), online(1, "Lambeth"), online(2), online(3, "LS6", "LS7")])
+    conn = connect(node.directory / "signpost.db")
+    filters = parse_filters({"near": "LS6"})
+    place = resolve_place(filters)
+    now = dt.datetime.now(LONDON)
+    first = search(conn, filters, place=place, now=now, limit=100)
+    assert sorted(h.record.id for h in first.items) == ["g0000", "g0002", "g0003"]
+    # Writes land (as a sync's pages do): an area widened to Leeds, one narrowed away, a new one, one dropped.
+    node.publish([online(1, "Lambeth", "Leeds"), online(3, "LS7"), online(4, "LS"), online(0)])
+    seen = _traced(conn)
+    again = search(conn, filters, place=place, now=now, limit=100)
+    conn.set_trace_callback(None)
+    assert sorted(h.record.id for h in again.items) == ["g0000", "g0001", "g0002", "g0004"]  # as a full read
+    area_reads = [sql for sql in seen if "service_area" in sql]
+    assert area_reads and all("json_each" in sql for sql in area_reads), area_reads
+    # A deletion is taken in the same way, and is gone.
+    node.delete("g0001")
+    seen = _traced(conn)
+    after = search(conn, filters, place=place, now=now, limit=100)
+    conn.set_trace_callback(None)
+    assert sorted(h.record.id for h in after.items) == ["g0000", "g0002", "g0004"]
+    area_reads = [sql for sql in seen if "service_area" in sql]
+    assert area_reads and all("json_each" in sql for sql in area_reads), area_reads

@@ -6,6 +6,7 @@ import msgspec
 from hostile import HostilePeer
 
 from node.federation.verifier import ItemIn, Verifier, check_batch
+from node.storage.ledger import Landing, landing
 from protocol.keylog import verify_keylog
 
 
@@ -26,8 +27,7 @@ def comparable(outcomes: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
     out = []
     for o in sorted(outcomes, key=lambda o: o[1]):
         if o[0] == "ok":
-            opened = o[2]
-            out.append(("ok", o[1], opened.body, opened.digest, opened.keyid, msgspec.to_builtins(opened.version)))
+            out.append(("ok", o[1], o[2] if isinstance(o[2], Landing) else landing(o[2])))
         else:
             out.append(tuple(o))
     return out
@@ -43,5 +43,7 @@ async def test_worker_processes_and_in_process_checks_agree_item_by_item() -> No
         verifier.close()
     local = check_batch(items, keylogs, now_us=now)  # type: ignore[arg-type]
     assert comparable(pooled) == comparable(local)
+    # What a worker verified comes back ready to merge: the pulling process decodes no payload again.
+    assert all(isinstance(o[2], Landing) for o in pooled if o[0] == "ok")
     kinds = {o[0] for o in local}
     assert kinds == {"ok", "rejected", "unknown", "future"}
