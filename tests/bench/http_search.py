@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import importlib.util
 import os
 import shutil
@@ -101,12 +102,31 @@ def fresh_copy(cached: Path, run_dir: Path) -> NodeHandle:
     # Pull as soon as a peer is followed, once; plain HTTP is fine on 127.0.0.1.
     config = config.replace("interval = 300", "interval = 36000\njitter = 0\nallow_insecure_http = true")
     (run_dir / "signpost.toml").write_text(config, "utf-8")
+    settle(run_dir / "signpost.db")
     conn = sqlite3.connect(run_dir / "signpost.db")
     try:
         publisher = str(conn.execute("SELECT value FROM meta WHERE key = 'publisher'").fetchone()[0])
     finally:
         conn.close()
     return NodeHandle(run_dir, port, publisher)
+
+
+def settle(db: Path) -> None:
+    """Bring the copy to where a node that has been serving a while is: schema current, today's
+    sessions and the set of listings not shown filled (a copy cached on an earlier day would
+    otherwise spend its first minutes, and the ingest phase, refilling them)."""
+    from node.directory import occurrences, unshown
+    from node.storage.migrations import upgrade
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        upgrade(conn)
+        now = dt.datetime.now(dt.UTC)
+        occurrences.refresh(conn, now)
+        unshown.refresh(conn, now)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 class Serve(ServeProcess):
