@@ -25,11 +25,13 @@ rules live here once:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import msgspec
 from dateutil import rrule as rr
 
 from protocol.records import OneOff, Rule, Schedule, ScheduleException
@@ -398,7 +400,12 @@ def occurrences(schedule: Schedule | None, start: dt.datetime, end: dt.datetime)
     if schedule is None or start >= end:
         return []
     first = start.astimezone(LONDON).date() - dt.timedelta(days=1)  # an overnight session from the day before
-    last = end.astimezone(LONDON).date()
+    return _overlapping(_sessions(schedule, first, end.astimezone(LONDON).date()), start, end)
+
+
+def _sessions(schedule: Schedule, first: dt.date, last: dt.date) -> list[Occurrence]:
+    """Every session the schedule puts on the days ``first..last``, cancelled ones left out, moved ones
+    at their new date; in the order the rules give them, duplicates kept (see :func:`_overlapping`)."""
     exceptions = {e.date: e for e in schedule.exceptions}
     found: list[Occurrence] = []
     for day, opens, closes in _base(schedule, first, last):
@@ -412,6 +419,11 @@ def occurrences(schedule: Schedule | None, start: dt.datetime, end: dt.datetime)
         target = dt.date.fromisoformat(exc.moved_to.date)
         if first <= target <= last:
             found.extend(_moved(schedule, exc, exc.moved_to))
+    return found
+
+
+def _overlapping(found: Iterable[Occurrence], start: dt.datetime, end: dt.datetime) -> list[Occurrence]:
+    """Those of ``found`` overlapping ``[start, end)``, one per start and end (the last given), by start."""
     hits = {(o.start, o.end): o for o in found if o.start < end and effective_end(o) > start}
     return sorted(hits.values(), key=lambda o: (o.start, o.end or o.start))
 
@@ -419,12 +431,38 @@ def occurrences(schedule: Schedule | None, start: dt.datetime, end: dt.datetime)
 _HORIZONS: Final = (dt.timedelta(days=8), dt.timedelta(days=63), dt.timedelta(days=400), dt.timedelta(days=1500))
 
 
+# The days held for a day D: the first step (eight days) seen from any moment of D reads the sessions
+# of D-1 (overnight from the day before) to at most D+9, whatever clock change falls between.
+_HELD_BEFORE: Final = dt.timedelta(days=1)
+_HELD_AFTER: Final = dt.timedelta(days=10)
+_SCHEDULE_DECODER: Final = msgspec.json.Decoder(Schedule)
+
+
+@functools.lru_cache(maxsize=2048)
+def _held(schedule_json: bytes, day: dt.date) -> tuple[Occurrence, ...]:
+    """The sessions of the days around ``day`` (:func:`_sessions`, before any overlap test).
+
+    Every result on a page shows its next session, and many listings share a schedule
+    ("Tuesdays 7pm"), so this is kept per schedule and day rather than expanded per hit.
+    """
+    return tuple(_sessions(_SCHEDULE_DECODER.decode(schedule_json), day - _HELD_BEFORE, day + _HELD_AFTER))
+
+
 def next_occurrence(schedule: Schedule | None, now: dt.datetime) -> Occurrence | None:
     """The first occurrence not yet over at ``now`` (one under way counts), or ``None``.
 
     Looks up to about four years ahead, in widening steps so the common case is cheap.
+    The first step reads the sessions held for ``now``'s day (:func:`_held`): they include
+    every day that step's :func:`occurrences` would expand, in the same order, so the
+    overlap test gives the same answer (tests/pages/test_next_occurrence_held.py).
     """
-    for horizon in _HORIZONS:
+    if schedule is None:
+        return None
+    held = _held(msgspec.json.encode(schedule), now.astimezone(LONDON).date())
+    found = _overlapping(held, now, now + _HORIZONS[0])
+    if found:
+        return found[0]
+    for horizon in _HORIZONS[1:]:
         found = occurrences(schedule, now, now + horizon)
         if found:
             return found[0]
