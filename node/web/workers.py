@@ -23,6 +23,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -64,13 +67,70 @@ def serve(app: web.Application, sock: socket.socket) -> None:
     web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
 
 
-def start_readers(directory: Path, host: str, port: int, count: int) -> list[subprocess.Popen[bytes]]:
-    """``count`` reader processes (``python -m node.web.workers``) on ``host:port``, already checked."""
-    cmd = [sys.executable, "-m", "node.web.workers", str(directory), host, str(port)]
-    return [subprocess.Popen(cmd, preexec_fn=die_with_parent) for _ in range(count)]
+def start_readers(directory: Path, host: str, port: int, count: int, listening: socket.socket) -> list[_Forked]:
+    """``count`` reader processes on ``host:port``, already checked, forked from this one.
+
+    Forked after :func:`node.web.app.preload`, so the code and read-only data this process has
+    loaded stay shared with them rather than read again by each (``listening``, this process's
+    socket, is closed in them).
+    """
+    from node.web.app import preload
+
+    preload()
+    return [_fork_reader(directory, host, port, listening) for _ in range(count)]
 
 
-def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+def _fork_reader(directory: Path, host: str, port: int, listening: socket.socket) -> _Forked:
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return _Forked(pid)
+    code = 1
+    try:
+        listening.close()
+        die_with_parent()
+        if os.getppid() == parent:
+            reader_main([str(directory), host, str(port)])
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+class _Forked:
+    """A forked reader, stopped as a ``subprocess.Popen`` is (:func:`stop_processes`)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"reader {self.pid}", timeout or 0.0)
+            time.sleep(0.05)
+        return code
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def stop_processes(procs: Sequence[subprocess.Popen[bytes] | _Forked]) -> None:
     """Ask each process to stop as Ctrl-C would (SIGINT), then kill any still running after 10 s."""
     for proc in procs:
         if proc.poll() is None:
@@ -89,7 +149,7 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
 
     sock = listening_socket(host, port)
     bound = sock.getsockname()[1]
-    readers = start_readers(directory, host, bound, workers - 1) if workers > 1 else []
+    readers = start_readers(directory, host, bound, workers - 1, sock) if workers > 1 else []
     print(
         f"{workers} process{'es' if workers != 1 else ''} on http://{host}:{bound}; this one ({os.getpid()}) "
         "runs sync, import and scheduled jobs.",
@@ -124,7 +184,7 @@ async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:
 
 
 def reader_main(argv: list[str]) -> None:
-    """A reader process: ``python -m node.web.workers DIR HOST PORT`` (started by :func:`run` only)."""
+    """A reader process: ``python -m node.web.workers DIR HOST PORT``, or forked by :func:`run` with those arguments."""
     from node.core.config import load_config
     from node.web.app import create_app
 
