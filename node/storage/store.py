@@ -263,9 +263,13 @@ def init_schema(conn: sqlite3.Connection) -> None:
 
 
 class Store:
-    """Runs SQL functions on threads: one writer, a few readers, each with its own connection."""
+    """Runs SQL functions on threads: one writer, a few readers, each with its own connection.
 
-    def __init__(self, path: Path, *, readers: int = 4) -> None:
+    Two readers by default: ``serve --workers`` runs a process per core, so more threads per
+    process add no CPU, only searches in flight at once, each holding its candidates in memory.
+    """
+
+    def __init__(self, path: Path, *, readers: int = 2) -> None:
         self.path = path
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
