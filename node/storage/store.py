@@ -39,6 +39,8 @@ __all__ = [
     "scrub",
     "SCHEMA_VERSION",
     "OWNER_ONLY_UMASK",
+    "READER_CACHE_KIB",
+    "WRITER_CACHE_KIB",
     "secure_node_directory",
 ]
 
@@ -48,6 +50,12 @@ T = TypeVar("T")
 
 # What every node process runs under: files 0600, directories 0700 (docs/security.md, "At rest").
 OWNER_ONLY_UMASK = 0o077
+# SQLite's page cache, per connection, in KiB.  The writer keeps a large one (an ingest rewrites the same
+# index pages batch after batch); a reader's is small, because every process holds several reader
+# connections, the operating system already caches the file for all of them, and in WAL mode a
+# reader's cache is dropped whenever another connection commits (every page of an ingest).
+WRITER_CACHE_KIB = 16_000
+READER_CACHE_KIB = 2_000
 _DB_FILES = ("", "-wal", "-shm", "-journal", ".state")
 
 
@@ -91,8 +99,12 @@ def secure_node_directory(directory: Path) -> None:
                     _owner_only(inner, 0o700 if inner.is_dir() else 0o600)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
     """A connection with the node's pragmas; autocommit, transactions are explicit.
+
+    ``cache_kib`` bounds its page cache (:data:`READER_CACHE_KIB` for a connection that only
+    reads); the file is never memory-mapped (``mmap_size`` 0), so a search that touches much of it
+    does not grow the process by what it read.
 
     The database file is created owner-only before SQLite opens it (SQLite
     gives its WAL and shared-memory files the database's mode), and an
@@ -110,7 +122,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA cache_size = -16000")
+    conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+    conn.execute("PRAGMA mmap_size = 0")
     try:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
             # A newer Signpost's database is refused before anything is written to it.
@@ -251,9 +264,13 @@ def init_schema(conn: sqlite3.Connection) -> None:
 
 
 class Store:
-    """Runs SQL functions on threads: one writer, a few readers, each with its own connection."""
+    """Runs SQL functions on threads: one writer, a few readers, each with its own connection.
 
-    def __init__(self, path: Path, *, readers: int = 4) -> None:
+    Two readers by default: ``serve --workers`` runs a process per core, so more threads per
+    process add no CPU, only searches in flight at once, each holding its candidates in memory.
+    """
+
+    def __init__(self, path: Path, *, readers: int = 2) -> None:
         self.path = path
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
@@ -266,17 +283,18 @@ class Store:
         finally:
             conn.close()
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self, cache_kib: int = WRITER_CACHE_KIB) -> sqlite3.Connection:
+        """This thread's connection, opened on its first use (the writer's and each reader's)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path)
+            conn = connect(self.path, cache_kib=cache_kib)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
         return conn
 
     def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        return fn(self._conn(), *args)
+        return fn(self._conn(READER_CACHE_KIB), *args)
 
     def _run_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         conn = self._conn()

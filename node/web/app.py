@@ -36,7 +36,24 @@ from node.web.views import (
 from node.web.views.common import error_middleware, security_headers
 from node.web.views.credits import routes as credits_routes
 
-__all__ = ["create_app", "open_node"]
+__all__ = ["create_app", "open_node", "preload"]
+
+
+def preload() -> None:
+    """Read the data every process only reads (gazetteer, postcode tables, vocabulary) and freeze it.
+
+    ``serve --workers`` calls this before forking its readers (node.web.workers), so they share
+    these pages with the process that read them instead of each holding its own copy;
+    ``gc.freeze()`` keeps the collector from writing to them (and so copying them) in any process.
+    """
+    import gc
+
+    from node.directory.vocabulary import load_vocabulary
+
+    Geo.load()
+    load_vocabulary()
+    gc.collect()
+    gc.freeze()
 
 
 def open_node(config: Config) -> Node:

@@ -13,9 +13,12 @@ pull or import ever runs twice.  With N >= 2 it answers no requests and runs at
 a lower CPU priority (:data:`JOBS_NICE`, inherited by its verifier workers): an
 ingest's verification and merging then take only the CPU the readers leave, and
 no search waits behind a merge for Python's GIL.  Its socket is bound but never
-listens, so it holds the port and the kernel gives it no connections.  A reader
-that exits is started again; the readers die with it (``PR_SET_PDEATHSIG``) and
-are stopped when it stops.  ``--workers 1`` is one process that does both, at
+listens, so it holds the port and the kernel gives it no connections.  The
+readers are forked from it after :func:`node.web.app.preload` and before it starts
+any thread, so the code, gazetteer and postcode tables stay shared pages rather
+than a copy per process; a reader that exits is started again as a fresh process
+(:func:`spawn_reader`).  The readers die with it (``PR_SET_PDEATHSIG``) and are
+stopped when it stops.  ``--workers 1`` is one process that does both, at
 normal priority.  See docs/configuration.md ("Serving a national directory").
 """
 
@@ -30,7 +33,9 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -93,13 +98,80 @@ def serve(app: web.Application, sock: socket.socket) -> None:
     web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
 
 
-def start_readers(directory: Path, host: str, port: int, count: int) -> list[subprocess.Popen[bytes]]:
-    """``count`` reader processes (``python -m node.web.workers``) on ``host:port``, already checked."""
+def start_readers(directory: Path, host: str, port: int, count: int, listening: socket.socket) -> list[_Forked]:
+    """``count`` reader processes on ``host:port``, already checked, forked from this one.
+
+    Forked after :func:`node.web.app.preload`, so the code and read-only data this process has
+    loaded stay shared with them rather than read again by each (``listening``, this process's
+    socket, is closed in them).
+    """
+    from node.web.app import preload
+
+    preload()
+    return [_fork_reader(directory, host, port, listening) for _ in range(count)]
+
+
+def spawn_reader(directory: Path, host: str, port: int) -> subprocess.Popen[bytes]:
+    """A reader started afresh (``python -m node.web.workers``), to replace one that exited.
+
+    Not forked: by then this process runs its event loop, its store's threads and the scheduler,
+    and a fork copies their locks in whatever state they are; a fresh reader only shares less memory.
+    """
     cmd = [sys.executable, "-m", "node.web.workers", str(directory), host, str(port)]
-    return [subprocess.Popen(cmd, preexec_fn=die_with_parent) for _ in range(count)]
+    return subprocess.Popen(cmd, preexec_fn=die_with_parent)
 
 
-def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+def _fork_reader(directory: Path, host: str, port: int, listening: socket.socket) -> _Forked:
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return _Forked(pid)
+    code = 1
+    try:
+        listening.close()
+        die_with_parent()
+        if os.getppid() == parent:
+            reader_main([str(directory), host, str(port)])
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+class _Forked:
+    """A forked reader, stopped as a ``subprocess.Popen`` is (:func:`stop_processes`)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"reader {self.pid}", timeout or 0.0)
+            time.sleep(0.05)
+        return code
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def stop_processes(procs: Sequence[subprocess.Popen[bytes] | _Forked]) -> None:
     """Ask each process to stop as Ctrl-C would (SIGINT), then kill any still running after 10 s."""
     for proc in procs:
         if proc.poll() is None:
@@ -137,7 +209,7 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
         return
     held = bound_socket(host, port)  # holds the port (and learns it, for port 0) without taking connections
     bound = held.getsockname()[1]
-    readers = start_readers(directory, host, bound, workers)
+    readers: list[subprocess.Popen[bytes] | _Forked] = list(start_readers(directory, host, bound, workers, held))
     lower_priority()  # after the readers started: they keep the normal priority
     print(
         f"{workers} reader processes on http://{host}:{bound}; this one ({os.getpid()}) "
@@ -145,7 +217,7 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
         file=sys.stderr,
     )
     try:
-        asyncio.run(_run_jobs(create_app(config), readers, functools.partial(start_readers, directory, host, bound, 1)))
+        asyncio.run(_run_jobs(create_app(config), readers, functools.partial(spawn_reader, directory, host, bound)))
     finally:
         stop_processes(readers)
         held.close()
@@ -153,8 +225,8 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
 
 async def _run_jobs(
     app: web.Application,
-    readers: list[subprocess.Popen[bytes]],
-    start_one: Callable[[], list[subprocess.Popen[bytes]]],
+    readers: list[subprocess.Popen[bytes] | _Forked],
+    start_one: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
     """Start ``app`` (its jobs run in its cleanup contexts) without serving it; start again any reader that exits."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -170,7 +242,7 @@ async def _run_jobs(
             for k, proc in enumerate(readers):
                 if not stop.is_set() and proc.poll() is not None:
                     print(f"Reader process {proc.pid} exited ({proc.returncode}); starting another.", file=sys.stderr)
-                    readers[k] = start_one()[0]
+                    readers[k] = start_one()
     finally:
         await runner.cleanup()
 
@@ -198,7 +270,7 @@ async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:
 
 
 def reader_main(argv: list[str]) -> None:
-    """A reader process: ``python -m node.web.workers DIR HOST PORT`` (started by :func:`run` only)."""
+    """A reader process: ``python -m node.web.workers DIR HOST PORT``, or forked by :func:`run` with those arguments."""
     from node.core.config import load_config
     from node.web.app import create_app
 
