@@ -35,15 +35,16 @@ def test_the_reader_process_shares_the_loaded_code_and_place_data_with_the_main_
             time.sleep(0.2)
         else:
             raise AssertionError(f"no reader process started: {log.read_text()}")
-        (reader,) = readers
-        for _ in range(20):  # fresh connections: both processes answer some
+        assert len(readers) == 2, readers  # --workers 2: two readers; the main process only runs jobs
+        for _ in range(20):  # fresh connections: both readers answer some
             with urllib.request.urlopen(f"{node.url}/search?q=peer+support&near=Leeds", timeout=10) as r:
                 assert r.status == 200
-        mine = _rollup(reader)
-        # Anonymous memory shared with the main process (the interpreter's modules, the gazetteer
-        # and postcode tables read once before the reader was forked) counts half in each PSS.
-        shared_kb = mine["Anonymous"] - mine["Pss_Anon"]
-        assert shared_kb > 10 * 1024, f"reader shares only {shared_kb} KiB of its {mine['Anonymous']} KiB"
+        for reader in readers:
+            mine = _rollup(reader)
+            # Anonymous memory shared with the main process (the interpreter's modules, the gazetteer
+            # and postcode tables read once before the readers were forked) counts a share in each PSS.
+            shared_kb = mine["Anonymous"] - mine["Pss_Anon"]
+            assert shared_kb > 10 * 1024, f"reader shares only {shared_kb} KiB of its {mine['Anonymous']} KiB"
     finally:
         proc.terminate()
         proc.wait(timeout=15)
