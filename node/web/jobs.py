@@ -2,11 +2,12 @@
 
 The occurrences job keeps ``listing_occurrences`` (node.directory.occurrences) current: at
 start and every :data:`OCCURRENCES_EVERY_S` it moves the horizon when the London day has
-changed and fills the listings written since (by publishing, an import or the console;
-a sync fills its own pages as it commits them).  In the same pass, and first, it moves the set of
-listings search does not show to the new day (node.directory.unshown), which a search by words
-alone counts with.  Each batch is its own short transaction on the writer thread, so readers and
-other writes never wait long (docs/architecture.md).
+changed (rolling it a batch of listings at a time, so searches stay fast) and fills the listings
+written since (by publishing, an import or the console; a sync fills its own pages as it commits
+them).  In the same pass, and first, it moves the set of listings search does not show to the new
+day (node.directory.unshown), which a search by words alone counts with.  Each batch is its own
+short transaction on the writer thread, so readers and other writes never wait long
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from aiohttp import web
 
 from node.core.context import NODE, now_us
 from node.directory import unshown
-from node.directory.occurrences import advance, fill_pending
+from node.directory.occurrences import advance, drop_past, extend, fill_pending
 
 __all__ = ["RUNS_JOBS", "occurrences_ctx", "refresh_occurrences", "OCCURRENCES_EVERY_S"]
 
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 
 async def refresh_occurrences(app: web.Application) -> int:
     """One pass: move the horizon and the unshown set if the day changed, then fill them; returns how
-    many listings had their occurrences filled."""
+    many listings had their occurrences filled.  At the day's turn the occurrences horizon rolls: the
+    new day is added in batches while searches go on reading the old days, then the past is dropped."""
     node = app[NODE]
     now = dt.datetime.fromtimestamp(now_us() / 1e6, dt.UTC)
     await node.store.write(unshown.advance, now)
@@ -45,6 +47,10 @@ async def refresh_occurrences(app: web.Application) -> int:
     filled = 0
     while n := await node.store.write(fill_pending):
         filled += n
+    while await node.store.write(extend):
+        pass
+    while await node.store.write(drop_past):
+        pass
     return filled
 
 
