@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 import functools
 import heapq
+import itertools
 import math
 import re
 import sqlite3
@@ -60,7 +61,7 @@ from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.networks import speakers
 from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
-from node.directory.unshown import count_shown
+from node.directory.unshown import count_all_shown, count_shown
 from node.directory.vocabulary import FILLER, Intent, read_words, tokens
 from protocol.records import TOPICS, Record, Schedule
 
@@ -511,6 +512,8 @@ def _fast_page(
     conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int
 ) -> tuple[int, list[_Row]]:
     """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
+    if not filters.words and filters == Filters():
+        return _everything_page(conn, now, limit, offset)
     if not filters.words:
         # Those fitting every filter but the end date (for a kind, from the index on kind alone), less
         # the ended ones among them, read from the ended listings (few: publishers retire them).
@@ -539,6 +542,41 @@ def _fast_page(
         else {}
     )
     return total, [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
+
+
+# SQLite's NOCASE: ASCII letters folded, then compared as code points (as UTF-8 bytes are).
+_NOCASE: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _everything_page(conn: sqlite3.Connection, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """No filter at all (the public page's "support": a filler word): every listing shown, by name.
+
+    The count is every listing less those not shown today (node.directory.unshown), when that set
+    is current; the page walks the index on kind then name once per kind (read from the index,
+    skipping from kind to kind), each walk stopping at the page's end, and merges them in name
+    order (as ``ORDER BY name COLLATE NOCASE, rowid``) rather than sorting every listing.
+    """
+    total = count_all_shown(conn, now)
+    where, args = _where(Filters(), None, now)
+    if total is None:
+        total = int(conn.execute(f"SELECT count(*) FROM listing_facets l WHERE {where}", args).fetchone()[0])
+    kinds: list[str] = []
+    while (
+        kind := conn.execute(
+            "SELECT min(kind) FROM listing_facets WHERE kind > ?", (kinds[-1] if kinds else "",)
+        ).fetchone()[0]
+    ) is not None:
+        kinds.append(str(kind))
+    walks = [
+        conn.execute(
+            f"SELECT l.rowid, l.name FROM listing_facets l INDEXED BY listing_facets_kind_name WHERE l.kind = ? "
+            f"AND {where} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ?",
+            [kind, *args, offset + limit],
+        ).fetchall()
+        for kind in kinds
+    ]
+    merged = heapq.merge(*walks, key=lambda r: (r[1].translate(_NOCASE), r[0]))
+    return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in itertools.islice(merged, offset, offset + limit)]
 
 
 # At most this many matches of the words are ranked by bm25 for a page (see _word_ranking).
