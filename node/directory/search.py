@@ -329,11 +329,19 @@ def _fetch(
     near: str,
     only: list[int] | None = None,
 ) -> list[_Cand]:
-    """Candidates in relevance-then-name order; ``only`` restricts them to these rowids."""
+    """Candidates in relevance-then-name order; ``only`` restricts them to these rowids.
+
+    In the bounding box the listings are few, and the latitude index drives the query: the words
+    and the sessions are checked on them (the words by ranking them, a session by the listing's
+    own), where an ``IN`` over every match of a common word or every session in the window would
+    build that whole set first.
+    """
+    box = near == "box" and place is not None
+    sql_filters = replace(filters, q="") if box else filters
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None:
         sched = "l.schedule" if filters.when else "NULL"
-        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
+        sql, args = _select(sql_filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
     else:
         # Listings with a session in the window, each with its first start in the span (the sort key
         # _fits_when gives), plus those written since the last fill, checked the exact way.
@@ -343,17 +351,21 @@ def _fetch(
             "CASE WHEN l.rowid IN (SELECT listing FROM listing_occurrences_pending) THEN l.schedule END, "
             "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
         )
-        sql, args = _select(filters, place, now, columns, near)
-        sql += (
-            " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
-            " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
+        sql, args = _select(sql_filters, place, now, columns, near)
+        session = (
+            "EXISTS (SELECT 1 FROM listing_occurrences s WHERE s.listing = l.rowid AND s.start >= ? AND s.start < ? AND s.end > ?)"
+            if box
+            else "l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
         )
+        sql += f" AND ({session} OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
         args = [b, a, *args, low, we, ws]
     if only is not None:
         sql += " AND l.rowid IN (SELECT value FROM json_each(?))"
         args = [*args, msgspec.json.encode(only).decode()]
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
+    if box and filters.words:
+        rows = [r for r in rows if r[0] in ranks]  # those the words match
     out = [
         _Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0), None if r[6] is None else float(r[6]))
         for r in rows
