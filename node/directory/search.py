@@ -332,9 +332,8 @@ def _fetch(
     """Candidates in relevance-then-name order; ``only`` restricts them to these rowids.
 
     In the bounding box the listings are few, and the latitude index drives the query: the words
-    and the sessions are checked on them (the words by ranking them, a session by the listing's
-    own), where an ``IN`` over every match of a common word or every session in the window would
-    build that whole set first.
+    are checked on them by ranking them (:func:`_ranks` returns only the listings they match),
+    where an ``IN`` over every match of a common word would build that whole set first.
     """
     box = near == "box" and place is not None
     sql_filters = replace(filters, q="") if box else filters
@@ -352,12 +351,10 @@ def _fetch(
             "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
         )
         sql, args = _select(sql_filters, place, now, columns, near)
-        session = (
-            "EXISTS (SELECT 1 FROM listing_occurrences s WHERE s.listing = l.rowid AND s.start >= ? AND s.start < ? AND s.end > ?)"
-            if box
-            else "l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
+        sql += (
+            " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
+            " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
         )
-        sql += f" AND ({session} OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
         args = [b, a, *args, low, we, ws]
     if only is not None:
         sql += " AND l.rowid IN (SELECT value FROM json_each(?))"
