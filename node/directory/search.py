@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -1174,8 +1174,7 @@ def prepare(filters: Filters, geo: Geo | None = None, *, place: Place | None = N
     return Prepared(filters, place, read_words(filters.q), named, alternatives)
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):  # a tuple: one is made per listing scored
     rowid: int
     name: str
     kind: str
@@ -1361,6 +1360,7 @@ def _best_rows(
     topic_weight, kind_weight = weight * TOPIC_WEIGHT, weight * KIND_WEIGHT
     delivery_weight, when_weight = weight * DELIVERY_WEIGHT, weight * WHEN_WEIGHT
     side = SIDE_KINDS - intent.kinds
+    stems: dict[tuple[str, ...], set[str]] = {}  # a service area's word stems, read once a query
     out: list[_Row] = []
     for row in conn.execute(sql, args):
         c = _Candidate(*row)
@@ -1370,7 +1370,10 @@ def _best_rows(
                 continue
         score = base.get(c.rowid, 0.0)
         if c.rowid in areas:
-            named = {stem for area in areas[c.rowid] for stem in tokens(area)}
+            served = areas[c.rowid]
+            named = stems.get(served)
+            if named is None:
+                named = stems[served] = {stem for area in served for stem in tokens(area)}
             score += sum(w * AREA_WEIGHT for w, t in area_terms if any(n.startswith(t) for n in named))
         if topic_marks:
             score += topic_weight * sum(1 for m in topic_marks if m in c.topics)
