@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 import functools
 import heapq
+import itertools
 import math
 import re
 import sqlite3
@@ -34,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 
@@ -60,7 +61,7 @@ from node.directory.geo import EARTH_RADIUS_KM, Geo, Place, Resolution
 from node.directory.networks import speakers
 from node.directory.occurrences import stored_window
 from node.directory.schedule import LONDON, Occurrence, next_occurrence, occurrences
-from node.directory.unshown import count_shown
+from node.directory.unshown import count_all_shown, count_shown
 from node.directory.vocabulary import FILLER, Intent, read_words, tokens
 from protocol.records import TOPICS, Record, Schedule
 
@@ -328,11 +329,18 @@ def _fetch(
     near: str,
     only: list[int] | None = None,
 ) -> list[_Cand]:
-    """Candidates in relevance-then-name order; ``only`` restricts them to these rowids."""
+    """Candidates in relevance-then-name order; ``only`` restricts them to these rowids.
+
+    In the bounding box the listings are few, and the latitude index drives the query: the words
+    are checked on them by ranking them (:func:`_ranks` returns only the listings they match),
+    where an ``IN`` over every match of a common word would build that whole set first.
+    """
+    box = near == "box" and place is not None
+    sql_filters = replace(filters, q="") if box else filters
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None:
         sched = "l.schedule" if filters.when else "NULL"
-        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
+        sql, args = _select(sql_filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
     else:
         # Listings with a session in the window, each with its first start in the span (the sort key
         # _fits_when gives), plus those written since the last fill, checked the exact way.
@@ -342,7 +350,7 @@ def _fetch(
             "CASE WHEN l.rowid IN (SELECT listing FROM listing_occurrences_pending) THEN l.schedule END, "
             "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
         )
-        sql, args = _select(filters, place, now, columns, near)
+        sql, args = _select(sql_filters, place, now, columns, near)
         sql += (
             " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
             " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
@@ -353,6 +361,8 @@ def _fetch(
         args = [*args, msgspec.json.encode(only).decode()]
     rows = conn.execute(sql, args).fetchall()
     ranks = _ranks(conn, filters.words, [r[0] for r in rows]) if filters.words else {}
+    if box and filters.words:
+        rows = [r for r in rows if r[0] in ranks]  # those the words match
     out = [
         _Cand(r[0], r[1], r[2], r[3], r[4], r[5], ranks.get(r[0], 0.0), None if r[6] is None else float(r[6]))
         for r in rows
@@ -511,6 +521,8 @@ def _fast_page(
     conn: sqlite3.Connection, filters: Filters, now: dt.datetime, limit: int, offset: int
 ) -> tuple[int, list[_Row]]:
     """Without place or time there is nothing to check outside SQL: one pass gives the count and the best page."""
+    if not filters.words and filters == Filters():
+        return _everything_page(conn, now, limit, offset)
     if not filters.words:
         # Those fitting every filter but the end date (for a kind, from the index on kind alone), less
         # the ended ones among them, read from the ended listings (few: publishers retire them).
@@ -539,6 +551,41 @@ def _fast_page(
         else {}
     )
     return total, [_Row(r[0], 0, r[1], None, names[r[0]]) for r in best]
+
+
+# SQLite's NOCASE: ASCII letters folded, then compared as code points (as UTF-8 bytes are).
+_NOCASE: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _everything_page(conn: sqlite3.Connection, now: dt.datetime, limit: int, offset: int) -> tuple[int, list[_Row]]:
+    """No filter at all (the public page's "support": a filler word): every listing shown, by name.
+
+    The count is every listing less those not shown today (node.directory.unshown), when that set
+    is current; the page walks the index on kind then name once per kind (read from the index,
+    skipping from kind to kind), each walk stopping at the page's end, and merges them in name
+    order (as ``ORDER BY name COLLATE NOCASE, rowid``) rather than sorting every listing.
+    """
+    total = count_all_shown(conn, now)
+    where, args = _where(Filters(), None, now)
+    if total is None:
+        total = int(conn.execute(f"SELECT count(*) FROM listing_facets l WHERE {where}", args).fetchone()[0])
+    kinds: list[str] = []
+    while (
+        kind := conn.execute(
+            "SELECT min(kind) FROM listing_facets WHERE kind > ?", (kinds[-1] if kinds else "",)
+        ).fetchone()[0]
+    ) is not None:
+        kinds.append(str(kind))
+    walks = [
+        conn.execute(
+            f"SELECT l.rowid, l.name FROM listing_facets l INDEXED BY listing_facets_kind_name WHERE l.kind = ? "
+            f"AND {where} ORDER BY l.name COLLATE NOCASE, l.rowid LIMIT ?",
+            [kind, *args, offset + limit],
+        ).fetchall()
+        for kind in kinds
+    ]
+    merged = heapq.merge(*walks, key=lambda r: (r[1].translate(_NOCASE), r[0]))
+    return total, [_Row(r[0], 0, 0.0, None, r[1]) for r in itertools.islice(merged, offset, offset + limit)]
 
 
 # At most this many matches of the words are ranked by bm25 for a page (see _word_ranking).
@@ -1127,8 +1174,7 @@ def prepare(filters: Filters, geo: Geo | None = None, *, place: Place | None = N
     return Prepared(filters, place, read_words(filters.q), named, alternatives)
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):  # a tuple: one is made per listing scored
     rowid: int
     name: str
     kind: str
@@ -1314,6 +1360,7 @@ def _best_rows(
     topic_weight, kind_weight = weight * TOPIC_WEIGHT, weight * KIND_WEIGHT
     delivery_weight, when_weight = weight * DELIVERY_WEIGHT, weight * WHEN_WEIGHT
     side = SIDE_KINDS - intent.kinds
+    stems: dict[tuple[str, ...], set[str]] = {}  # a service area's word stems, read once a query
     out: list[_Row] = []
     for row in conn.execute(sql, args):
         c = _Candidate(*row)
@@ -1323,7 +1370,10 @@ def _best_rows(
                 continue
         score = base.get(c.rowid, 0.0)
         if c.rowid in areas:
-            named = {stem for area in areas[c.rowid] for stem in tokens(area)}
+            served = areas[c.rowid]
+            named = stems.get(served)
+            if named is None:
+                named = stems[served] = {stem for area in served for stem in tokens(area)}
             score += sum(w * AREA_WEIGHT for w, t in area_terms if any(n.startswith(t) for n in named))
         if topic_marks:
             score += topic_weight * sum(1 for m in topic_marks if m in c.topics)

@@ -26,7 +26,7 @@ from node.directory.schedule import LONDON
 from node.storage.schema import UNSHOWN_COLUMNS, UNSHOWN_SQL
 from node.storage.store import get_meta, set_meta, transaction
 
-__all__ = ["FILL_BATCH", "as_of", "advance", "fill", "refresh", "count_shown"]
+__all__ = ["FILL_BATCH", "as_of", "advance", "fill", "refresh", "count_shown", "count_all_shown"]
 
 FILL_BATCH: Final = 20000  # listings a transaction looks at again, so the writer is never held long
 _END: Final = 2**63 - 1
@@ -116,5 +116,23 @@ def count_shown(conn: sqlite3.Connection, match: str, now: dt.datetime) -> int |
         "THEN (SELECT count(*) FROM listings_fts WHERE listings_fts MATCH ?) "
         "- (SELECT count(*) FROM listing_unshown_fts WHERE listing_unshown_fts MATCH ?) END",
         (day, cutoff, match, match),
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def count_all_shown(conn: sqlite3.Connection, now: dt.datetime) -> int | None:
+    """How many listings search shows on ``now``'s day: every listing less those in the set.
+
+    ``None`` when the set is not ready for that day and cutoff, as :func:`count_shown`.  The set's
+    size is read from its FTS5 ``docsize`` table (a row per listing in it): an index count, where
+    counting the FTS5 table itself reads every row's text.
+    """
+    day, cutoff = as_of(now)
+    row = conn.execute(
+        "SELECT CASE WHEN (SELECT value FROM meta WHERE key = 'unshown_day') = ? "
+        "AND (SELECT value FROM meta WHERE key = 'unshown_cutoff') = ? "
+        "AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'unshown_from') "
+        "THEN (SELECT count(*) FROM listings) - (SELECT count(*) FROM listing_unshown_fts_docsize) END",
+        (day, cutoff),
     ).fetchone()
     return None if row[0] is None else int(row[0])
