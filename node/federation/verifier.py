@@ -99,10 +99,12 @@ def _die_with_parent(node: int) -> None:
     second, and Linux's PR_SET_PDEATHSIG covers the fork server dying.
     """
     import ctypes
+    import gc
     import signal
     import threading
     import time
 
+    gc.freeze()  # the collector never walks (so never copies) the pages shared with the fork server
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
