@@ -31,6 +31,7 @@ import itertools
 import math
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -384,15 +385,31 @@ _CANDIDATES: dict[tuple[Any, ...], _Held] = {}
 _CANDIDATES_LOCK = threading.Lock()
 CANDIDATE_CACHE_SECONDS: Final = 60.0
 CANDIDATE_CACHE_BYTES: Final = 48 * 1024 * 1024  # across every filter and database in this process
-_CAND_OVERHEAD: Final = 200  # bytes a candidate costs besides its name and schedule text
 _NOWHERE: Final = Place("", "outcode", 0.0, 0.0, "")  # "remote" ignores where it is
 # Up to this many listings written since (or half the set held, if more), an online set takes in
 # just those: at 100,000 listings reading 20,000 changed rows costs about half a full read.
 REMOTE_WINDOW: Final = 5000
 
 
+_FLOAT: Final = sys.getsizeof(0.5)
+# Bytes a candidate costs besides its name, schedule and first start: the object, its slot in the
+# list (with the list's spare room), its rowid, its delivery text (a separate string per row read),
+# and its latitude, longitude and rank.
+_CAND_OVERHEAD: Final = (
+    sys.getsizeof(_Cand(1 << 40, "", "", 0.5, 0.5, None, 0.5)) + 16 + sys.getsizeof(1 << 40) + sys.getsizeof("hybrid")
+) + 3 * _FLOAT
+
+
 def _size(found: list[_Cand]) -> int:
-    return sum(_CAND_OVERHEAD + len(c.name) + len(c.schedule or "") for c in found)
+    """The bytes ``found`` holds (measured against ``sys.getsizeof`` of every object in it, not below it)."""
+    size = sys.getsizeof
+    return sum(
+        _CAND_OVERHEAD
+        + size(c.name)
+        + (0 if c.schedule is None else size(c.schedule))
+        + (0 if c.first is None else _FLOAT)
+        for c in found
+    )
 
 
 def _changed_since(conn: sqlite3.Connection, version: int, limit: int) -> tuple[list[int], bool] | None:

@@ -40,6 +40,35 @@ def children_of(pid: int) -> list[int]:
     return [int(p) for p in out]
 
 
+def descendants_of(pid: int) -> list[int]:
+    out: list[int] = []
+    for child in children_of(pid):
+        out += [child, *descendants_of(child)]
+    return out
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_workers_are_forked_from_a_fork_server_that_preloaded_the_verifier(tmp_path: Path) -> None:
+    """Forked workers share the fork server's imports; spawned ones each imported everything (~25 MB)."""
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        servers = [p for p in children_of(proc.pid) if "multiprocessing.forkserver" in cmdline(p)]
+        assert len(servers) == 1
+        assert "node.federation.verifier" in cmdline(servers[0])  # what it imports before forking
+        assert len(children_of(servers[0])) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_workers_exit_when_the_node_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
@@ -47,8 +76,8 @@ def test_workers_exit_when_the_node_is_killed(tmp_path: Path) -> None:
         [sys.executable, str(script), str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    workers = children_of(proc.pid)
-    assert len(workers) >= 2
+    workers = descendants_of(proc.pid)  # the fork server, the resource tracker and the workers it forked
+    assert len(workers) >= 3
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10
