@@ -379,6 +379,12 @@ _NOWHERE: Final = Place("", "outcode", 0.0, 0.0, "")  # "remote" ignores where i
 # Up to this many listings written since (or half the set held, if more), an online set takes in
 # just those: at 100,000 listings reading 20,000 changed rows costs about half a full read.
 REMOTE_WINDOW: Final = 5000
+# A set with words takes in the listings written since in the same way for this long after its full
+# read, then is read in full again: bm25 weighs every word against the whole index, so each write
+# moves every listing's score a little.  Which listings are in the set is always exact; the order of
+# the online listings by relevance may lag the writer by up to this much (during a sync; at rest a
+# set is only read again when something changed).
+REMOTE_RANK_SECONDS: Final = 10.0
 
 
 def _size(found: list[_Cand]) -> int:
@@ -416,7 +422,8 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
     commits a page every fraction of a second), only the listings written since
     are read again and merged in, in the same order: a full read per commit is
     what made searches slow and memory grow during an ingest.  Words are ranked
-    against the whole index, so a set with words is read again in full.  The
+    against the whole index, so a set with words is read again in full once it is
+    :data:`REMOTE_RANK_SECONDS` old (its members stay exact; its order may lag).  The
     sets held are bounded in bytes (:data:`CANDIDATE_CACHE_BYTES`), oldest out first.
     """
     if not any(remote_ok(d, filters) for d in ("online", "hybrid", "phone")):
@@ -428,21 +435,25 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
     key = (db, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
     with _CANDIDATES_LOCK:
         held = _CANDIDATES.get(key)
-    fresh = held is not None and time.monotonic() - held.built < CANDIDATE_CACHE_SECONDS
-    if held is not None and fresh and held.version == version:
+    age = time.monotonic() - held.built if held is not None else math.inf
+    if held is not None and age < CANDIDATE_CACHE_SECONDS and held.version == version:
         return held.found
     found: list[_Cand] | None = None
     built = time.monotonic()
-    if held is not None and fresh and not filters.words and held.version < version:
+    if (
+        held is not None
+        and age < (REMOTE_RANK_SECONDS if filters.words else CANDIDATE_CACHE_SECONDS)
+        and held.version < version
+    ):
         since = _changed_since(conn, held.version, max(REMOTE_WINDOW, len(held.found) // 2))
         if since is not None:
             changed, deletions = since
             gone = set(changed)
             alive = _existing(conn, [c.rowid for c in held.found]) if deletions else None
             kept = [c for c in held.found if c.rowid not in gone and (alive is None or c.rowid in alive)]
-            again = _fetch(conn, filters, _NOWHERE, now, "remote", only=changed) if changed else []
+            again = _remote_again(conn, filters, now, changed) if changed else []
             found = list(heapq.merge(kept, again, key=lambda c: (c.rank, c.name.casefold(), c.rowid)))
-            built = held.built  # still read in full once a minute
+            built = held.built  # still read in full once a minute (with words, every REMOTE_RANK_SECONDS)
     if found is None:
         found = _fetch(conn, filters, _NOWHERE, now, "remote")
     entry = _Held(built, version, found, _size(found))
@@ -453,6 +464,19 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
         while total > CANDIDATE_CACHE_BYTES and len(_CANDIDATES) > 1:
             total -= _CANDIDATES.pop(next(iter(_CANDIDATES))).size
     return found
+
+
+def _remote_again(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, changed: list[int]) -> list[_Cand]:
+    """The online set's members among ``changed``, in its order.  With words, the rows are read
+    without them (a word's match list would drive the read otherwise: about a third of a full
+    read) and kept if bm25 ranks them, which is the same test ("every word") the word filter makes."""
+    if not filters.words:
+        return _fetch(conn, filters, _NOWHERE, now, "remote", only=changed)
+    rows = _fetch(conn, replace(filters, q=""), _NOWHERE, now, "remote", only=changed)
+    ranks = _ranks(conn, filters.words, [c.rowid for c in rows])
+    out = [replace(c, rank=ranks[c.rowid]) for c in rows if c.rowid in ranks]
+    out.sort(key=lambda c: (c.rank, c.name.casefold(), c.rowid))
+    return out
 
 
 def _fits_when(c: _Cand, filters: Filters, now: dt.datetime, span: tuple[dt.date, dt.date] | None) -> float | None:
