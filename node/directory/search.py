@@ -262,11 +262,13 @@ def _select(
     *,
     ranked: bool = False,
     column: str | None = None,
+    by_rowid: bool = False,
 ) -> tuple[str, list[Any]]:
     """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected
     (and the FTS index drives the query, in rowid order; ``column`` keeps the listings with every
     word in that one column); otherwise words are an ``IN`` subquery, so an index (the bounding
-    box) can drive the query."""
+    box) can drive the query.  ``by_rowid``: the caller adds a list of rowids, which then drives it
+    (no index on a facet may: a kind's index would read every listing of that kind)."""
     where, args = _where(filters, place, now, near)
     if filters.words and ranked:
         match = fts_query(filters.words)
@@ -280,7 +282,11 @@ def _select(
         args = [fts_query(filters.words), *args]
     # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
     table = (
-        "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
+        "listing_facets l NOT INDEXED"
+        if by_rowid
+        else "listing_facets l INDEXED BY listing_facets_lat"
+        if near == "box" and place is not None
+        else "listing_facets l"
     )
     return f"SELECT {columns} FROM {table} WHERE {where}", args
 
@@ -332,7 +338,9 @@ def _fetch(
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None:
         sched = "l.schedule" if filters.when else "NULL"
-        sql, args = _select(filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
+        sql, args = _select(
+            filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near, by_rowid=bool(only)
+        )
     else:
         # Listings with a session in the window, each with its first start in the span (the sort key
         # _fits_when gives), plus those written since the last fill, checked the exact way.
@@ -342,7 +350,7 @@ def _fetch(
             "CASE WHEN l.rowid IN (SELECT listing FROM listing_occurrences_pending) THEN l.schedule END, "
             "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
         )
-        sql, args = _select(filters, place, now, columns, near)
+        sql, args = _select(filters, place, now, columns, near, by_rowid=bool(only))
         sql += (
             " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
             " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"

@@ -360,3 +360,22 @@ def test_an_online_set_with_words_takes_in_new_writes_and_matches_a_full_read(
     assert remote_reads and not any("json_each" in sql for sql in remote_reads), remote_reads
     full = _read_in_full(monkeypatch, conn, filters, place, now)
     assert [h.record.id for h in last.items] == [h.record.id for h in full.items]
+
+
+def test_an_online_set_of_one_kind_reads_the_writes_by_rowid_not_every_listing_of_the_kind(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+    node.publish([_online(i) for i in range(100)])
+    conn = connect(node.directory / "signpost.db")
+    filters = parse_filters({"near": "LS6", "kind": "group", "when": "this-weekend"})
+    place = resolve_place(filters)
+    now = dt.datetime.now(LONDON)
+    search(conn, filters, place=place, now=now, limit=100)
+    node.publish([_online(i) for i in range(100, 110)])
+    seen = _traced(conn)
+    search(conn, filters, place=place, now=now, limit=100)
+    conn.set_trace_callback(None)
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "json_each" in sql]
+    assert remote_reads
+    for sql in remote_reads:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert plan[0] == "SEARCH l USING INTEGER PRIMARY KEY (rowid=?)", plan
