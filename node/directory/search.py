@@ -29,6 +29,7 @@ import functools
 import heapq
 import itertools
 import math
+import operator
 import re
 import sqlite3
 import sys
@@ -264,11 +265,13 @@ def _select(
     *,
     ranked: bool = False,
     column: str | None = None,
+    by_rowid: bool = False,
 ) -> tuple[str, list[Any]]:
     """A SELECT over matching listings.  ``ranked`` joins the FTS table so ``bm25`` can be selected
     (and the FTS index drives the query, in rowid order; ``column`` keeps the listings with every
     word in that one column); otherwise words are an ``IN`` subquery, so an index (the bounding
-    box) can drive the query."""
+    box) can drive the query.  ``by_rowid``: the caller adds a list of rowids, which then drives it
+    (no index on a facet may: a kind's index would read every listing of that kind)."""
     where, args = _where(filters, place, now, near)
     if filters.words and ranked:
         match = fts_query(filters.words)
@@ -282,7 +285,11 @@ def _select(
         args = [fts_query(filters.words), *args]
     # In the bounding box, the latitude index drives the query, not the (maybe long) list of word matches.
     table = (
-        "listing_facets l INDEXED BY listing_facets_lat" if near == "box" and place is not None else "listing_facets l"
+        "listing_facets l NOT INDEXED"
+        if by_rowid
+        else "listing_facets l INDEXED BY listing_facets_lat"
+        if near == "box" and place is not None
+        else "listing_facets l"
     )
     return f"SELECT {columns} FROM {table} WHERE {where}", args
 
@@ -341,7 +348,14 @@ def _fetch(
     stored = stored_window(conn, filters.when, now) if filters.when else None
     if stored is None:
         sched = "l.schedule" if filters.when else "NULL"
-        sql, args = _select(sql_filters, place, now, f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL", near)
+        sql, args = _select(
+            sql_filters,
+            place,
+            now,
+            f"l.rowid, l.name, l.delivery, l.lat, l.lon, {sched}, NULL",
+            near,
+            by_rowid=bool(only),
+        )
     else:
         # Listings with a session in the window, each with its first start in the span (the sort key
         # _fits_when gives), plus those written since the last fill, checked the exact way.
@@ -351,7 +365,7 @@ def _fetch(
             "CASE WHEN l.rowid IN (SELECT listing FROM listing_occurrences_pending) THEN l.schedule END, "
             "(SELECT min(o.start) FROM listing_occurrences o WHERE o.listing = l.rowid AND o.start < ? AND o.end > ?)"
         )
-        sql, args = _select(sql_filters, place, now, columns, near)
+        sql, args = _select(sql_filters, place, now, columns, near, by_rowid=bool(only))
         sql += (
             " AND (l.rowid IN (SELECT listing FROM listing_occurrences WHERE start >= ? AND start < ? AND end > ?)"
             " OR l.rowid IN (SELECT listing FROM listing_occurrences_pending))"
@@ -389,6 +403,12 @@ _NOWHERE: Final = Place("", "outcode", 0.0, 0.0, "")  # "remote" ignores where i
 # Up to this many listings written since (or half the set held, if more), an online set takes in
 # just those: at 100,000 listings reading 20,000 changed rows costs about half a full read.
 REMOTE_WINDOW: Final = 5000
+# A set with words takes in the listings written since in the same way for this long after its full
+# read, then is read in full again: bm25 weighs every word against the whole index, so each write
+# moves every listing's score a little.  Which listings are in the set is always exact; the order of
+# the online listings by relevance may lag the writer by up to this much (during a sync; at rest a
+# set is only read again when something changed).
+REMOTE_RANK_SECONDS: Final = 10.0
 
 
 _FLOAT: Final = sys.getsizeof(0.5)
@@ -443,7 +463,8 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
     commits a page every fraction of a second), only the listings written since
     are read again and merged in, in the same order: a full read per commit is
     what made searches slow and memory grow during an ingest.  Words are ranked
-    against the whole index, so a set with words is read again in full.  The
+    against the whole index, so a set with words is read again in full once it is
+    :data:`REMOTE_RANK_SECONDS` old (its members stay exact; its order may lag).  The
     sets held are bounded in bytes (:data:`CANDIDATE_CACHE_BYTES`), oldest out first.
     """
     if not any(remote_ok(d, filters) for d in ("online", "hybrid", "phone")):
@@ -455,24 +476,26 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
     key = (db, replace(filters, near="", within_km=None), hidden_cutoff(now), span)
     with _CANDIDATES_LOCK:
         held = _CANDIDATES.get(key)
-    fresh = held is not None and time.monotonic() - held.built < CANDIDATE_CACHE_SECONDS
-    if held is not None and fresh and held.version == version:
+    age = time.monotonic() - held.built if held is not None else math.inf
+    if held is not None and age < CANDIDATE_CACHE_SECONDS and held.version == version:
         return held.found
     found: list[_Cand] | None = None
+    size = 0
     built = time.monotonic()
-    if held is not None and fresh and not filters.words and held.version < version:
+    if (
+        held is not None
+        and age < (REMOTE_RANK_SECONDS if filters.words else CANDIDATE_CACHE_SECONDS)
+        and held.version < version
+    ):
         since = _changed_since(conn, held.version, max(REMOTE_WINDOW, len(held.found) // 2))
         if since is not None:
             changed, deletions = since
-            gone = set(changed)
-            alive = _existing(conn, [c.rowid for c in held.found]) if deletions else None
-            kept = [c for c in held.found if c.rowid not in gone and (alive is None or c.rowid in alive)]
-            again = _fetch(conn, filters, _NOWHERE, now, "remote", only=changed) if changed else []
-            found = list(heapq.merge(kept, again, key=lambda c: (c.rank, c.name.casefold(), c.rowid)))
-            built = held.built  # still read in full once a minute
+            found, size = _taken_in(conn, filters, now, held, changed, deletions)
+            built = held.built  # still read in full once a minute (with words, every REMOTE_RANK_SECONDS)
     if found is None:
         found = _fetch(conn, filters, _NOWHERE, now, "remote")
-    entry = _Held(built, version, found, _size(found))
+        size = _size(found)
+    entry = _Held(built, version, found, size)
     with _CANDIDATES_LOCK:
         _CANDIDATES.pop(key, None)
         _CANDIDATES[key] = entry
@@ -480,6 +503,59 @@ def _remote(conn: sqlite3.Connection, filters: Filters, now: dt.datetime) -> lis
         while total > CANDIDATE_CACHE_BYTES and len(_CANDIDATES) > 1:
             total -= _CANDIDATES.pop(next(iter(_CANDIDATES))).size
     return found
+
+
+def _order(c: _Cand) -> tuple[float, str, int]:
+    return (c.rank, c.name.casefold(), c.rowid)
+
+
+# Up to this many listings to add, each is put in its place in a copy of the set held (a binary
+# search and a move in C); more are merged in one pass.
+_INSERT_AT_MOST: Final = 64
+
+
+def _taken_in(
+    conn: sqlite3.Connection,
+    filters: Filters,
+    now: dt.datetime,
+    held: _Held,
+    changed: list[int],
+    deletions: bool,
+) -> tuple[list[_Cand], int]:
+    """The set held with the ``changed`` listings read again (and deleted ones dropped), in the same
+    order as a full read, and its size.  A sync's page mostly adds listings the set does not hold,
+    so nothing is walked in Python per listing held unless one of them changed: during an ingest
+    that walk (a merge, a filter and a size per commit, over tens of thousands) was most of a place search."""
+    gone = set(changed)
+    alive = _existing(conn, [c.rowid for c in held.found]) if deletions else None
+    found = held.found
+    if alive is not None:
+        found = [c for c in found if c.rowid in alive and c.rowid not in gone]
+    elif gone and not gone.isdisjoint(map(operator.attrgetter("rowid"), found)):
+        found = [c for c in found if c.rowid not in gone]
+    size = held.size if found is held.found else _size(found)
+    again = _remote_again(conn, filters, now, changed) if changed else []
+    size += _size(again)
+    if len(again) <= _INSERT_AT_MOST:
+        found = list(found) if found is held.found else found
+        for c in again:
+            bisect.insort(found, c, key=_order)
+    else:
+        found = list(heapq.merge(found, again, key=_order))
+    return found, size
+
+
+def _remote_again(conn: sqlite3.Connection, filters: Filters, now: dt.datetime, changed: list[int]) -> list[_Cand]:
+    """The online set's members among ``changed``, in its order.  With words, the rows are read
+    without them (a word's match list would drive the read otherwise: about a third of a full
+    read) and kept if bm25 ranks them, which is the same test ("every word") the word filter makes."""
+    if not filters.words:
+        return _fetch(conn, filters, _NOWHERE, now, "remote", only=changed)
+    rows = _fetch(conn, replace(filters, q=""), _NOWHERE, now, "remote", only=changed)
+    ranks = _ranks(conn, filters.words, [c.rowid for c in rows])
+    out = [replace(c, rank=ranks[c.rowid]) for c in rows if c.rowid in ranks]
+    out.sort(key=lambda c: (c.rank, c.name.casefold(), c.rowid))
+    return out
 
 
 def _fits_when(c: _Cand, filters: Filters, now: dt.datetime, span: tuple[dt.date, dt.date] | None) -> float | None:

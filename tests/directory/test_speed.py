@@ -15,10 +15,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from node.directory.filters import parse_filters
+from node.directory import search as search_module
+from node.directory.filters import Filters, parse_filters
+from node.directory.geo import Place
 from node.directory.occurrences import fill_pending, refresh, stored_window
 from node.directory.schedule import LONDON
-from node.directory.search import network_names, resolve_place, search
+from node.directory.search import SearchResults, network_names, resolve_place, search
 from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
 from nodeutil import make_node
@@ -308,3 +310,72 @@ def test_service_areas_take_in_new_writes_without_reading_every_payload_again(tm
     assert sorted(h.record.id for h in after.items) == ["g0000", "g0002", "g0004"]
     area_reads = [sql for sql in seen if "service_area" in sql]
     assert area_reads and all("json_each" in sql for sql in area_reads), area_reads
+
+
+def _read_in_full(
+    monkeypatch: pytest.MonkeyPatch, conn: sqlite3.Connection, filters: Filters, place: Place | None, now: dt.datetime
+) -> SearchResults:
+    """The search with every online set read afresh (none held is young enough to reuse)."""
+    with monkeypatch.context() as m:
+        m.setattr(search_module, "CANDIDATE_CACHE_SECONDS", -1.0)
+        return search(conn, filters, place=place, now=now, limit=1000)
+
+
+def test_an_online_set_with_words_takes_in_new_writes_and_matches_a_full_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = make_node(tmp_path / "node")
+
+    def group(i: int, name: str, delivery: str = "online") -> tuple[str, dict[str, Any]]:
+        rid, fields = _online(i, delivery)
+        return rid, {**fields, "name": f"{name} {i:04d}"}
+
+    node.publish([group(i, "Online support group" if i % 2 == 0 else "Online group") for i in range(200)])
+    conn = connect(node.directory / "signpost.db")
+    filters = parse_filters({"q": "support", "near": "LS6"})
+    place = resolve_place(filters)
+    now = dt.datetime.now(LONDON)
+    assert search(conn, filters, place=place, now=now, limit=1000).total == 100
+    # Writes land (as a sync's pages do): new listings with and without the word, one losing the word,
+    # one gaining it, one no longer online, one deleted.
+    node.publish([group(i, "Peer support online" if i % 3 else "Peer online") for i in range(200, 260)])
+    node.publish([group(0, "Online group"), group(1, "Online support group"), group(2, "Support", "in_person")])
+    node.delete("g0004")
+    seen = _traced(conn)
+    again = search(conn, filters, place=place, now=now, limit=1000)
+    conn.set_trace_callback(None)
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "listing_facets" in sql]
+    assert remote_reads and all("json_each" in sql for sql in remote_reads), remote_reads
+    # Which listings, and how many, are exactly what a full read finds (their order by bm25 may lag).
+    full = _read_in_full(monkeypatch, conn, filters, place, now)
+    assert again.total == full.total == 100 - 3 + 1 + 40
+    assert sorted(h.record.id for h in again.items) == sorted(h.record.id for h in full.items)
+    # Once the set is REMOTE_RANK_SECONDS old, a write makes it read in full again, ranked afresh.
+    monkeypatch.setattr(search_module, "REMOTE_RANK_SECONDS", 0.0)
+    node.publish([group(300, "Support line")])
+    seen = _traced(conn)
+    last = search(conn, filters, place=place, now=now, limit=1000)
+    conn.set_trace_callback(None)
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "listing_facets" in sql]
+    assert remote_reads and not any("json_each" in sql for sql in remote_reads), remote_reads
+    full = _read_in_full(monkeypatch, conn, filters, place, now)
+    assert [h.record.id for h in last.items] == [h.record.id for h in full.items]
+
+
+def test_an_online_set_of_one_kind_reads_the_writes_by_rowid_not_every_listing_of_the_kind(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+    node.publish([_online(i) for i in range(100)])
+    conn = connect(node.directory / "signpost.db")
+    filters = parse_filters({"near": "LS6", "kind": "group", "when": "this-weekend"})
+    place = resolve_place(filters)
+    now = dt.datetime.now(LONDON)
+    search(conn, filters, place=place, now=now, limit=100)
+    node.publish([_online(i) for i in range(100, 110)])
+    seen = _traced(conn)
+    search(conn, filters, place=place, now=now, limit=100)
+    conn.set_trace_callback(None)
+    remote_reads = [sql for sql in seen if "l.delivery IN" in sql and "json_each" in sql]
+    assert remote_reads
+    for sql in remote_reads:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert plan[0] == "SEARCH l USING INTEGER PRIMARY KEY (rowid=?)", plan
