@@ -36,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -45,7 +44,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from peers import CACHE, REPO, build_peer, machine, serving_copy
+from peers import CACHE, REPO, TreeRss, build_peer, machine, serving_copy
 
 from nodeutil import NodeHandle, ServeProcess, make_node, signpost
 
@@ -271,59 +270,6 @@ async def concurrent(
     return (len(samples) + errors) / seconds, p50, p95, p99, errors, len(samples)
 
 
-class RssSampler:
-    """Peak resident memory of a process and its children (reader processes, verifier workers), sampled every 100 ms.
-
-    Two sums: RSS counts a page shared by several processes (the Python binary and libraries,
-    pages a forked reader still shares with its parent) once in every process; PSS divides each
-    shared page among the processes that map it, so its sum is what the tree really holds.
-    """
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mb, self.peak_pss_mb, self._stop = pid, 0.0, 0.0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _tree(self) -> list[int]:
-        pids, frontier = [self.pid], [self.pid]
-        while frontier:
-            p = frontier.pop()
-            try:
-                kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-            except OSError:
-                continue
-            pids += [int(k) for k in kids]
-            frontier += [int(k) for k in kids]
-        return pids
-
-    def sample(self) -> tuple[float, float]:
-        """(RSS sum, PSS sum) in MB over the tree; PSS from /proc/PID/smaps_rollup."""
-        rss = pss = 0.0
-        for p in self._tree():
-            try:
-                for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) / 1024
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) / 1024
-            except OSError:
-                pass
-        return rss, pss
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            rss, pss = self.sample()
-            self.peak_mb, self.peak_pss_mb = max(self.peak_mb, rss), max(self.peak_pss_mb, pss)
-
-    def __enter__(self) -> RssSampler:
-        self.peak_mb, self.peak_pss_mb = self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def wait_for_occurrences(node: NodeHandle, timeout: float = 300) -> str:
     """Wait until the serving node has filled its precomputed sessions (node.directory.occurrences),
     as a node that has been running for a while has; say how long it took."""
@@ -396,7 +342,7 @@ def run(size: int, requests: int, clients: int, per_client: int, workers: int | 
         with Serve(node, extra) as serving:
             assert serving.proc is not None
             print(f"idle node: {wait_for_occurrences(node)}")
-            with RssSampler(serving.proc.pid) as rss_idle:
+            with TreeRss(serving.proc.pid) as rss_idle:
                 idle = asyncio.run(single_client(node.url, requests))
                 idle_c = asyncio.run(concurrent(node.url, clients, per_client))
         print_single(f"IDLE, one client, {requests} requests each ({before:,} listings)", idle)
@@ -419,7 +365,7 @@ def run(size: int, requests: int, clients: int, per_client: int, workers: int | 
                     def over(copy: NodeHandle = copy) -> bool:
                         return merged_from_peers(copy) >= size
 
-                    with RssSampler(serving.proc.pid) as rss:
+                    with TreeRss(serving.proc.pid) as rss:
                         at_start = merged_from_peers(copy)
                         if phase == "one":
                             busy = asyncio.run(single_client(copy.url, requests, until=over))

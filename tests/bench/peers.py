@@ -161,11 +161,16 @@ def peak_rss_mb(rusage: Any) -> float:
 
 
 class TreeRss:
-    """Peak resident memory of a process and every process under it (a pull's verifier workers),
-    sampled every 100 ms from /proc (Linux)."""
+    """Peak memory of a process and every process under it (serve's readers, a pull's verifier workers),
+    sampled every 100 ms from /proc (Linux).
+
+    Two sums: RSS counts a page shared by several processes (the Python binary and libraries,
+    pages a forked reader still shares with its parent) once in every process; PSS divides each
+    shared page among the processes that map it, so its sum is what the tree really holds.
+    """
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self.pid, self.peak_mb, self.peak_pss_mb, self._stop = pid, 0.0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree(self) -> list[int]:
@@ -173,30 +178,34 @@ class TreeRss:
         while frontier:
             p = frontier.pop()
             try:
-                kids = [int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+                kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
             except OSError:
                 continue
-            pids += kids
-            frontier += kids
+            pids += [int(k) for k in kids]
+            frontier += [int(k) for k in kids]
         return pids
 
-    def sample(self) -> float:
-        total = 0.0
+    def sample(self) -> tuple[float, float]:
+        """(RSS sum, PSS sum) in MB over the tree; PSS from /proc/PID/smaps_rollup."""
+        rss = pss = 0.0
         for p in self._tree():
             try:
-                for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) / 1024
+                for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) / 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) / 1024
             except OSError:
                 pass
-        return total
+        return rss, pss
 
     def _run(self) -> None:
         while not self._stop.wait(0.1):
-            self.peak_mb = max(self.peak_mb, self.sample())
+            rss, pss = self.sample()
+            self.peak_mb, self.peak_pss_mb = max(self.peak_mb, rss), max(self.peak_pss_mb, pss)
 
     def __enter__(self) -> TreeRss:
-        self.peak_mb = self.sample()
+        self.peak_mb, self.peak_pss_mb = self.sample()
         self._thread.start()
         return self
 
