@@ -223,6 +223,15 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
         held.close()
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM: the process then stops as Ctrl-C would stop ``signpost serve``."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def _run_jobs(
     app: web.Application,
     readers: list[subprocess.Popen[bytes] | _Forked],
@@ -231,10 +240,7 @@ async def _run_jobs(
     """Start ``app`` (its jobs run in its cleanup contexts) without serving it; start again any reader that exits."""
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -256,10 +262,7 @@ async def _serve_when_ready(app: web.Application, host: str, port: int) -> None:
     """
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     try:
         site = web.SockSite(runner, listening_socket(host, port))
         await site.start()
