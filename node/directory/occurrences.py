@@ -49,7 +49,7 @@ import msgspec
 
 from node.directory.filters import day_span, when_days, when_window
 from node.directory.schedule import LONDON, effective_end, occurrences
-from node.storage.store import get_meta, set_meta, transaction
+from node.storage.store import get_meta, in_batches, set_meta, transaction
 from protocol.records import Schedule
 
 __all__ = [
@@ -352,19 +352,7 @@ def refresh(conn: sqlite3.Connection, now: dt.datetime) -> int:
     """
     with transaction(conn):
         advance(conn, now)
-    filled = 0
-    while True:
-        with transaction(conn):
-            n = fill_pending(conn)
-        filled += n
-        if n == 0:
-            break
-    while True:
-        with transaction(conn):
-            if not extend(conn):
-                break
-    while True:
-        with transaction(conn):
-            if not drop_past(conn):
-                break
+    filled = in_batches(conn, fill_pending)
+    in_batches(conn, extend)
+    in_batches(conn, drop_past)
     return filled

@@ -24,7 +24,7 @@ from typing import Final
 from node.directory.filters import hidden_cutoff
 from node.directory.schedule import LONDON
 from node.storage.schema import UNSHOWN_COLUMNS, UNSHOWN_SQL
-from node.storage.store import get_meta, set_meta, transaction
+from node.storage.store import get_meta, in_batches, set_meta, transaction
 
 __all__ = ["FILL_BATCH", "as_of", "advance", "fill", "refresh", "count_shown", "count_all_shown"]
 
@@ -93,13 +93,7 @@ def refresh(conn: sqlite3.Connection, now: dt.datetime) -> int:
     """:func:`advance`, then :func:`fill` until done, a batch a transaction; ``conn`` in autocommit mode."""
     with transaction(conn):
         advance(conn, now)
-    looked = 0
-    while True:
-        with transaction(conn):
-            n = fill(conn)
-        looked += n
-        if n == 0:
-            return looked
+    return in_batches(conn, fill)
 
 
 def count_shown(conn: sqlite3.Connection, match: str, now: dt.datetime) -> int | None:

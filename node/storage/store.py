@@ -30,6 +30,7 @@ __all__ = [
     "Store",
     "connect",
     "transaction",
+    "in_batches",
     "immediate",
     "init_schema",
     "get_meta",
@@ -167,6 +168,21 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     _note_high_water(conn)
     if get_meta(conn, "scrub_pending") not in (None, "0"):
         scrub(conn)
+
+
+def in_batches(conn: sqlite3.Connection, step: Callable[[sqlite3.Connection], int]) -> int:
+    """Run ``step`` a :func:`transaction` at a time until it does nothing; the sum of what it did.
+
+    For work done in bounded batches (filling the precomputed sessions, the set of listings not
+    shown) so no one transaction holds the writer long; ``conn`` in autocommit mode.
+    """
+    done = 0
+    while True:
+        with transaction(conn):
+            n = step(conn)
+        if not n:
+            return done
+        done += n
 
 
 def request_scrub(conn: sqlite3.Connection) -> None:
