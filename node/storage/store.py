@@ -228,9 +228,12 @@ def _note_high_water(conn: sqlite3.Connection) -> None:
     if not db_file or _HIGH_WATER.get(db_file) == value:
         return
     epoch = get_meta(conn, "epoch")
-    tmp = _sidecar(db_file).with_suffix(".state.tmp")
+    # A temporary file of this process's and thread's own: the readers of ``serve --workers`` open the
+    # store at the same moment, and a shared name let one rename away the file another was about to.
+    sidecar = _sidecar(db_file)
+    tmp = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(f"{epoch} {value}\n")
-    os.replace(tmp, _sidecar(db_file))
+    os.replace(tmp, sidecar)
     _HIGH_WATER[db_file] = value
 
 
