@@ -25,9 +25,9 @@ normal priority.  See docs/configuration.md ("Serving a national directory").
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ctypes
-import functools
 import os
 import signal
 import socket
@@ -210,6 +210,11 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
     held = bound_socket(host, port)  # holds the port (and learns it, for port 0) without taking connections
     bound = held.getsockname()[1]
     readers: list[subprocess.Popen[bytes] | _Forked] = list(start_readers(directory, host, bound, workers, held))
+    # Linux keeps the nice value per thread, and a child starts at its creating thread's: replacement
+    # readers are started from a thread made before this one lowers itself, so they run at normal
+    # priority too (from the lowered thread, and without the privilege to raise it, they could not).
+    launcher = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="reader-launcher")
+    launcher.submit(lambda: None).result()  # the thread exists now, at this priority
     lower_priority()  # after the readers started: they keep the normal priority
     print(
         f"{workers} reader processes on http://{host}:{bound}; this one ({os.getpid()}) "
@@ -217,9 +222,14 @@ def run(config: Config, directory: Path, host: str, port: int, workers: int) -> 
         file=sys.stderr,
     )
     try:
-        asyncio.run(_run_jobs(create_app(config), readers, functools.partial(spawn_reader, directory, host, bound)))
+
+        def start_one() -> subprocess.Popen[bytes]:
+            return launcher.submit(spawn_reader, directory, host, bound).result()
+
+        asyncio.run(_run_jobs(create_app(config), readers, start_one))
     finally:
         stop_processes(readers)
+        launcher.shutdown()
         held.close()
 
 

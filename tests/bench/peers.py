@@ -177,8 +177,10 @@ class TreeRss:
         pids, frontier = [self.pid], [self.pid]
         while frontier:
             p = frontier.pop()
-            try:
-                kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            try:  # every thread's children: a process may start one from any of its threads
+                kids = [
+                    k for task in Path(f"/proc/{p}/task").iterdir() for k in (task / "children").read_text().split()
+                ]
             except OSError:
                 continue
             pids += [int(k) for k in kids]

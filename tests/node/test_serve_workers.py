@@ -52,7 +52,10 @@ def _nice(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    """Every child of ``pid``, whichever of its threads started it (Linux lists children per thread)."""
+    return sorted(
+        int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()
+    )
 
 
 def _wait_for_readers(proc: subprocess.Popen[bytes], port: int, log: Path, count: int) -> list[int]:
@@ -85,11 +88,13 @@ def test_two_readers_answer_on_one_port_and_the_jobs_process_answers_nothing_at_
         assert [_nice(p) - _nice(proc.pid) for p in readers] == [-JOBS_NICE, -JOBS_NICE]
         time.sleep(1.0)  # both settled after their start
         before = {p: _cpu_ticks(p) for p in readers}
-        for _ in range(80):  # a fresh connection each: the kernel spreads them by address and port
+        for _ in range(160):  # a fresh connection each: the kernel spreads them by address and port
             with urllib.request.urlopen(f"{node.url}/search?q=peer+support", timeout=10) as r:
                 assert r.status == 200
+        # A reader given no requests uses no CPU meanwhile; one given about half of them uses some
+        # (a search here costs a few milliseconds, so the bar is low and the requests many).
         used = {p: _cpu_ticks(p) - before[p] for p in readers}
-        assert all(t >= 5 for t in used.values()), f"one process answered every request: {used}"
+        assert all(t >= 3 for t in used.values()), f"one process answered every request: {used}"
         text = log.read_text()
         assert text.count("runs sync, import and scheduled jobs") == 1, text
         assert text.count("answers requests only") == 2, text
@@ -97,6 +102,8 @@ def test_two_readers_answer_on_one_port_and_the_jobs_process_answers_nothing_at_
         os.kill(readers[0], signal.SIGKILL)
         again = _wait_for_readers(proc, node.port, log, 2)
         assert readers[0] not in again and readers[1] in again
+        # The replacement, started by the lowered jobs process, still runs at the readers' priority.
+        assert [_nice(p) - _nice(proc.pid) for p in again] == [-JOBS_NICE, -JOBS_NICE]
         with urllib.request.urlopen(f"{node.url}/search?q=peer+support", timeout=10) as r:
             assert r.status == 200
         # The readers go when the process that started them goes, even if it is killed outright.
