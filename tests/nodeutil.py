@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,13 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.core.config import Config, load_config
 from node.core.context import now_us
 from node.publishing.lifecycle import init_node
 from node.publishing.publisher import ListingIn, delete, load_identity, publish
+from node.storage.index import index_record
 from node.storage.store import connect, transaction
+from protocol.records import Record
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -212,3 +216,12 @@ def walk_feed(base: str, *, after: int | None = None) -> tuple[list[dict[str, An
 
 def other_publisher_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
+
+
+def index_records(conn: sqlite3.Connection, records: Iterable[Record]) -> None:
+    """Put records straight into a node's search index in one write (no signing, no feed): for
+    tests of what search reads, where how a record arrived does not matter."""
+    enc = msgspec.json.Encoder()
+    with transaction(conn):
+        for r in records:
+            index_record(conn, r, enc.encode(r).decode())

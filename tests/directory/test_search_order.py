@@ -18,8 +18,8 @@ from node.directory.occurrences import fill_pending, refresh
 from node.directory.schedule import LONDON
 from node.directory.search import search
 from node.storage.console import set_keep_visible
-from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
+from nodeutil import index_records as _write
 from protocol.records import Record
 
 NOW = dt.datetime(2026, 11, 27, 15, 0, tzinfo=LONDON)  # a Friday afternoon
@@ -80,13 +80,6 @@ def _listing(rng: random.Random, i: int) -> Record:
     if schedule is not None:
         fields["schedule"] = schedule
     return msgspec.convert(fields, Record)
-
-
-def _write(conn: sqlite3.Connection, records: list[Record]) -> None:
-    enc = msgspec.json.Encoder()
-    with transaction(conn):
-        for r in records:
-            index_record(conn, r, enc.encode(r).decode())
 
 
 @pytest.fixture

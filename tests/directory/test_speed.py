@@ -21,8 +21,8 @@ from node.directory.geo import Place
 from node.directory.occurrences import fill_pending, refresh, stored_window
 from node.directory.schedule import LONDON
 from node.directory.search import SearchResults, network_names, resolve_place, search
-from node.storage.index import index_record
 from node.storage.store import connect, init_schema, transaction
+from nodeutil import index_records as _add
 from nodeutil import make_node
 from protocol.records import Record
 
@@ -40,13 +40,6 @@ def _record(publisher: str, i: int, **fields: Any) -> Record:
     }
     base.update(fields)
     return msgspec.convert(base, Record)
-
-
-def _add(conn: sqlite3.Connection, records: list[Record]) -> None:
-    enc = msgspec.json.Encoder()
-    with transaction(conn):
-        for r in records:
-            index_record(conn, r, enc.encode(r).decode())
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ from node.directory.filters import fts_query, is_hidden, parse_filters
 from node.directory.schedule import LONDON
 from node.directory.search import search
 from node.storage.console import keep_visible_key, set_keep_visible
-from node.storage.index import index_record, unindex
+from node.storage.index import unindex
 from node.storage.store import connect, init_schema, transaction
+from nodeutil import index_records as _write
 from protocol.records import Record
 
 NOW = dt.datetime(2026, 11, 27, 15, 0, tzinfo=LONDON)  # a Friday afternoon
@@ -62,13 +63,6 @@ def _listing(rng: random.Random, i: int, **over: Any) -> Record:
         fields["schedule"] = {"rules": [{"freq": "weekly", "byday": ["MO"], "opens": "10:00", "closes": "12:00"}]}
     fields.update(over)
     return msgspec.convert(fields, Record)
-
-
-def _write(conn: sqlite3.Connection, records: list[Record]) -> None:
-    enc = msgspec.json.Encoder()
-    with transaction(conn):
-        for r in records:
-            index_record(conn, r, enc.encode(r).decode())
 
 
 def _join_count(conn: sqlite3.Connection, q: str, now: dt.datetime) -> int:
