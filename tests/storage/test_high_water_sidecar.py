@@ -7,7 +7,7 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from node.storage.store import connect, set_meta, transaction
+from node.storage.store import connect, get_meta, set_meta, transaction
 
 
 def _commit_many(path: str, start: int, count: int) -> None:
@@ -29,5 +29,7 @@ def test_processes_committing_at_once_each_write_the_sidecar_without_failing(tmp
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     epoch, value = (tmp_path / "signpost.db.state").read_text().split()
+    conn = connect(db)
+    assert epoch == get_meta(conn, "epoch")
     assert int(value) > 0
     assert not list(tmp_path.glob("*.tmp"))  # every temporary file was renamed into place
